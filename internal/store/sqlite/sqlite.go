@@ -7,8 +7,8 @@ import (
 	"database/sql"
 	"embed"
 	"errors"
-	"io/fs"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"strings"
 
