@@ -264,6 +264,10 @@ func (e *Envelope) encode() []byte {
 }
 
 // signedMessage returns prefix || msg: the bytes an Ed25519 signature covers.
+// The prefix keeps an envelope signature from ever verifying as a receipt
+// or any other message signed with the same key.
+//
+// SPEC: RFC 8032 section 5.1 (pure Ed25519, as crypto/ed25519 implements).
 func signedMessage(prefix string, msg []byte) []byte {
 	return append([]byte(prefix), msg...)
 }

@@ -90,5 +90,4 @@ func (f *fieldErrs) add(field, reason string) {
 	f.errs = append(f.errs, &FieldError{Field: f.prefix + field, Reason: reason})
 }
 
-
 func (f *fieldErrs) err() error { return errors.Join(f.errs...) }

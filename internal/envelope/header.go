@@ -428,3 +428,8 @@ func isText(s string) bool {
 	}
 	return true
 }
+
+func sha256Sum(b []byte) []byte {
+	s := sha256.Sum256(b)
+	return s[:]
+}
