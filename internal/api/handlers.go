@@ -305,4 +305,3 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	writeJSON(w, http.StatusCreated, TokenResponse{Secret: secret, Token: tok})
 	return nil
 }
-

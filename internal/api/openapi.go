@@ -22,9 +22,9 @@ func OpenAPI() map[string]any {
 	paths := map[string]any{}
 	for _, rt := range routes {
 		op := map[string]any{
-			"summary":     rt.Summary,
-			"operationId": operationID(rt),
-			"security":    []any{map[string]any{"bearer": []any{}}, map[string]any{"basic": []any{}}},
+			"summary":              rt.Summary,
+			"operationId":          operationID(rt),
+			"security":             []any{map[string]any{"bearer": []any{}}, map[string]any{"basic": []any{}}},
 			"x-liaison-permission": string(rt.Perm),
 		}
 		var params []any
@@ -155,4 +155,3 @@ func schemaOf(t reflect.Type, defs map[string]any) map[string]any {
 	defs[name] = s
 	return map[string]any{"$ref": "#/components/schemas/" + name}
 }
-

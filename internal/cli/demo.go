@@ -99,4 +99,3 @@ func printWorld(out io.Writer, w *demo.World) {
 	fmt.Fprintf(out, "\nEach node's TLS certificate is self-signed: %s/<PARTY>/tls/cert.pem.\nTry: curl --cacert %s/US/tls/cert.pem -u us-officer:%s %s/api/v1/oncall\nPress Ctrl-C to stop.\n",
 		w.Dir, w.Dir, demo.Password, w.Nodes[0].URL())
 }
-

@@ -185,10 +185,10 @@ func yamlError(path string, err error) error {
 // unknown key with its line before decoding.
 var configKeys = map[string]any{
 	"party": nil, "name": nil, "listen": nil, "public_url": nil, "database": nil, "sqlite_path": nil,
-	"tls":    map[string]any{"cert": nil, "key": nil},
-	"keys":   map[string]any{"signing": nil, "encryption": nil},
-	"limits": map[string]any{"max_body_bytes": nil, "read_timeout": nil, "write_timeout": nil},
-	"log":    map[string]any{"level": nil},
+	"tls":              map[string]any{"cert": nil, "key": nil},
+	"keys":             map[string]any{"signing": nil, "encryption": nil},
+	"limits":           map[string]any{"max_body_bytes": nil, "read_timeout": nil, "write_timeout": nil},
+	"log":              map[string]any{"level": nil},
 	"shutdown_timeout": nil, "time_zone": nil,
 }
 

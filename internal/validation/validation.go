@@ -6,8 +6,8 @@ package validation
 
 import (
 	"errors"
-	"strconv"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
