@@ -1,13 +1,16 @@
 package api
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/liaison-dev/liaison/internal/auth"
 	"github.com/liaison-dev/liaison/internal/directory"
 	"github.com/liaison-dev/liaison/internal/store"
+	"github.com/liaison-dev/liaison/internal/validation"
 )
 
 // TokenRequest asks for an API token.
@@ -25,10 +28,29 @@ type TokenResponse struct {
 
 // ShiftRequest puts a contact on call.
 type ShiftRequest struct {
-	ContactID string    `json:"contact_id"`
-	Position  string    `json:"position"`
-	Start     time.Time `json:"start"`
-	End       time.Time `json:"end"`
+	ContactID string `json:"contact_id"`
+	Position  string `json:"position"`
+	// Start and End are RFC 3339 times; strings here so a bad value is
+	// reported against its field.
+	Start string `json:"start" format:"date-time"`
+	End   string `json:"end" format:"date-time"`
+}
+
+func parseTimes(fields map[string]string) (map[string]time.Time, error) {
+	var errs validation.Errors
+	out := map[string]time.Time{}
+	for _, f := range slices.Sorted(maps.Keys(fields)) {
+		v := fields[f]
+		if v == "" {
+			continue // the domain reports missing values
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			errs.Add(f, "must be an RFC 3339 time such as 2026-11-25T08:00:00Z")
+		}
+		out[f] = t
+	}
+	return out, errs.Err()
 }
 
 // DescriptorRequest carries a peer's signed descriptor file.
@@ -194,7 +216,11 @@ var routes = []Route{
 			if err := decode(w, r, s.MaxBody, &req); err != nil {
 				return err
 			}
-			sh, err := s.Directory.CreateShift(r.Context(), p.Actor(), store.Shift{ContactID: req.ContactID, Position: req.Position, Start: req.Start, End: req.End})
+			ts, err := parseTimes(map[string]string{"start": req.Start, "end": req.End})
+			if err != nil {
+				return err
+			}
+			sh, err := s.Directory.CreateShift(r.Context(), p.Actor(), store.Shift{ContactID: req.ContactID, Position: req.Position, Start: ts["start"], End: ts["end"]})
 			if err != nil {
 				return err
 			}

@@ -146,7 +146,11 @@ func schemaOf(t reflect.Type, defs map[string]any) map[string]any {
 		if jname == "" {
 			jname = f.Name
 		}
-		props[jname] = schemaOf(f.Type, defs)
+		ps := schemaOf(f.Type, defs)
+		if format := f.Tag.Get("format"); format != "" {
+			ps["format"] = format
+		}
+		props[jname] = ps
 	}
 	s := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
 	if defs == nil {
