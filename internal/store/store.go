@@ -83,6 +83,8 @@ type Queries interface {
 	AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error)
 	// ListAudit returns entries with Seq > after, oldest first, at most limit.
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+
+	FederationQueries
 }
 
 // Agency is an organisation of the node's party (ministry of justice, police

@@ -34,6 +34,11 @@ func Run(t *testing.T, open Opener) {
 		{"TxRollsBackOnError", testTxRollback},
 		{"TxRollsBackOnCancel", testTxCancel},
 		{"SchemaVersion", testSchemaVersion},
+		{"OutboxLifecycle", testOutboxLifecycle},
+		{"OutboxInTx", testOutboxInTx},
+		{"Receipts", testReceipts},
+		{"Inbox", testInbox},
+		{"PeerKeys", testPeerKeys},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
