@@ -10,7 +10,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -120,20 +119,9 @@ func levelFor(status int) slog.Level {
 	return slog.LevelInfo
 }
 
-// authenticate reads Authorization: a Bearer API token, or Basic for
-// tools that only speak that (TAXII clients among them).
+// authenticate reads the request's credentials.
 func (s *Server) authenticate(r *http.Request) (*auth.Principal, error) {
-	h := r.Header.Get("Authorization")
-	switch {
-	case h == "":
-		return nil, auth.ErrUnauthenticated
-	case strings.HasPrefix(h, "Bearer "):
-		return s.Auth.Token(r.Context(), strings.TrimSpace(strings.TrimPrefix(h, "Bearer ")))
-	}
-	if user, pw, ok := r.BasicAuth(); ok {
-		return s.Auth.Password(r.Context(), user, pw)
-	}
-	return nil, auth.ErrUnauthenticated
+	return s.Auth.Request(r)
 }
 
 type statusWriter struct {

@@ -39,6 +39,9 @@ const (
 	PeerRead        Permission = "peer.read"        // paired peers and their health
 	PeerManage      Permission = "peer.manage"      // pair and update peers
 	AuditRead       Permission = "audit.read"       // the audit trail
+	IntelRead       Permission = "intel.read"       // threat intelligence (subject to collection grants)
+	IntelWrite      Permission = "intel.write"      // add and remove intelligence (subject to grants)
+	IntelManage     Permission = "intel.manage"     // create collections and set their grants
 )
 
 var everyone = Roles
@@ -56,6 +59,9 @@ var policy = map[Permission][]Role{
 	PeerRead:        everyone,
 	PeerManage:      {Admin},
 	AuditRead:       {Admin, Supervisor, Auditor},
+	IntelRead:       {Analyst, Officer, Supervisor, Auditor},
+	IntelWrite:      {Analyst},
+	IntelManage:     {Admin, Analyst},
 }
 
 // Allowed reports whether a user holding roles has permission p.

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -270,4 +271,21 @@ func NewID() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// Request authenticates an HTTP request by its Authorization header: a
+// Bearer API token, or Basic for tools that speak only that (TAXII clients
+// among them).
+func (s *Service) Request(r *http.Request) (*Principal, error) {
+	h := r.Header.Get("Authorization")
+	switch {
+	case h == "":
+		return nil, ErrUnauthenticated
+	case strings.HasPrefix(h, "Bearer "):
+		return s.Token(r.Context(), strings.TrimSpace(strings.TrimPrefix(h, "Bearer ")))
+	}
+	if user, pw, ok := r.BasicAuth(); ok {
+		return s.Password(r.Context(), user, pw)
+	}
+	return nil, ErrUnauthenticated
 }

@@ -6,6 +6,7 @@ package node
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,7 +25,11 @@ import (
 	"github.com/liaison-dev/liaison/internal/clock"
 	"github.com/liaison-dev/liaison/internal/config"
 	"github.com/liaison-dev/liaison/internal/directory"
+	"github.com/liaison-dev/liaison/internal/federation"
 	"github.com/liaison-dev/liaison/internal/identity"
+	"github.com/liaison-dev/liaison/internal/intel"
+	"github.com/liaison-dev/liaison/internal/intel/stix"
+	"github.com/liaison-dev/liaison/internal/intel/taxii"
 	"github.com/liaison-dev/liaison/internal/store"
 	"github.com/liaison-dev/liaison/internal/store/postgres"
 	"github.com/liaison-dev/liaison/internal/store/sqlite"
@@ -44,7 +49,12 @@ type Node struct {
 	Directory *directory.Service
 	Peers     *identity.Peers
 	API       *api.Server
+	Intel     *intel.Service
+	TAXII     *taxii.Server
 	Registry  *prometheus.Registry
+	// Federation carries envelopes to and from peers; domain services
+	// register their handlers on it before Serve.
+	Federation *federation.Service
 }
 
 // InitOptions are the inputs of `liaison init`.
@@ -154,6 +164,11 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Node, error) {
 	n.Auth = &auth.Service{Store: st, Clock: n.Clock}
 	n.Directory = &directory.Service{Store: st, Clock: n.Clock}
 	n.Peers = &identity.Peers{Store: st, Clock: n.Clock, Self: cfg.Party}
+	n.Intel = &intel.Service{Store: st, Clock: n.Clock, Parser: &stix.Parser{}}
+	n.TAXII = &taxii.Server{Intel: n.Intel, Auth: n.Auth, Log: log, Title: "Liaison " + cfg.Party + " (" + cfg.Name + ")",
+		Contact: cfg.Endpoint(), MaxContentLength: cfg.Limits.MaxBodyBytes}
+	n.Federation = federation.New(federation.Config{Identity: id, Store: st, Clock: n.Clock, Log: log,
+		Registry: n.Registry, SpoolDir: cfg.Path("data/federation")})
 	n.API = &api.Server{Log: log, Store: st, Auth: n.Auth, Directory: n.Directory, Peers: n.Peers,
 		Info: n.info, Descriptor: n.Descriptor, MaxBody: cfg.Limits.MaxBodyBytes, Metrics: api.NewMetrics(n.Registry)}
 	return n, nil
@@ -208,11 +223,15 @@ func (n *Node) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", n.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(n.Registry, promhttp.HandlerOpts{}))
 	mux.Handle(api.Prefix+"/", n.API.Handler())
+	mux.Handle(federation.Prefix+"/", n.Federation.Handler())
+	mux.Handle(taxii.Prefix, n.TAXII.Handler())
 	return securityHeaders(mux)
 }
 
 // readyz answers 200 while the node can serve: the database answers. A
-// failed check answers 503 with the failing part named.
+// failed check answers 503 with the failing part named. An unreachable
+// peer degrades readiness without failing it: the node still serves its
+// own users and queues for the peer.
 func (n *Node) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -222,9 +241,16 @@ func (n *Node) readyz(w http.ResponseWriter, r *http.Request) {
 		n.Log.Warn("readiness: store", "err", err)
 		checks["store"], status, code = "unreachable", "not ready", http.StatusServiceUnavailable
 	}
+	peers := map[string]string{}
+	for p, h := range n.Federation.Health() {
+		peers[p] = h.State
+		if h.State == federation.HealthUnreachable && code == http.StatusOK {
+			status = "degraded"
+		}
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	fmt.Fprintf(w, `{"status":%q,"checks":{"store":%q}}`+"\n", status, checks["store"])
+	json.NewEncoder(w).Encode(map[string]any{"status": status, "checks": checks, "peers": peers})
 }
 
 func securityHeaders(h http.Handler) http.Handler {
@@ -239,9 +265,11 @@ func securityHeaders(h http.Handler) http.Handler {
 	})
 }
 
-// TLSConfig is the server side of the node's TLS.
+// TLSConfig is the server side of the node's TLS. It requests (without
+// requiring) a client certificate, which the federation endpoints check
+// against the pinned peer.
 func (n *Node) TLSConfig() *tls.Config {
-	return &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{n.Identity.TLS}}
+	return federation.ServerTLS(&tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{n.Identity.TLS}})
 }
 
 // Listen opens the configured listen address.
@@ -266,12 +294,20 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(tls.NewListener(ln, srv.TLSConfig)) }()
+	// The outbox worker stops first on shutdown; what it had in flight
+	// without a stored receipt is sent again after the restart.
+	fctx, fstop := context.WithCancel(ctx)
+	fdone := make(chan struct{})
+	go func() { defer close(fdone); n.Federation.Run(fctx) }()
+	defer func() { fstop(); <-fdone }()
 	n.Log.Info("serving", "party", n.Config.Party, "addr", ln.Addr().String(), "store", n.Store.Backend())
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
+	fstop()
+	<-fdone
 	n.Log.Info("draining", "timeout", time.Duration(n.Config.ShutdownTimeout).String())
 	sctx, cancel := context.WithTimeout(context.Background(), time.Duration(n.Config.ShutdownTimeout))
 	defer cancel()

@@ -48,6 +48,8 @@ type Store interface {
 // changes state is used by a domain service that also appends the matching
 // audit entry in the same transaction.
 type Queries interface {
+	LedgerQueries
+	ProgressQueries
 	CreateAgency(ctx context.Context, a Agency) error
 	ListAgencies(ctx context.Context) ([]Agency, error)
 	GetAgency(ctx context.Context, code string) (Agency, error)
@@ -85,6 +87,7 @@ type Queries interface {
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 
 	FederationQueries
+	IntelQueries
 }
 
 // Agency is an organisation of the node's party (ministry of justice, police

@@ -10,7 +10,7 @@ import (
 // OASIS marking-definition bundles.
 func TestConformanceIDs(t *testing.T) {
 	for file, want := range map[string]map[string]TLP{
-		"../../../../shared/conformance/tlp2/tlp2-marking-definitions.bundle.json":                  {"TLP:CLEAR": Clear, "TLP:GREEN": Green, "TLP:AMBER": Amber, "TLP:AMBER+STRICT": AmberStrict, "TLP:RED": Red},
+		"../../../../shared/conformance/tlp2/tlp2-marking-definitions.bundle.json":                   {"TLP:CLEAR": Clear, "TLP:GREEN": Green, "TLP:AMBER": Amber, "TLP:AMBER+STRICT": AmberStrict, "TLP:RED": Red},
 		"../../../../shared/conformance/tlp2/tlp1-stix21-predefined-marking-definitions.bundle.json": {"TLP:WHITE": Clear, "TLP:GREEN": Green, "TLP:AMBER": Amber, "TLP:RED": Red},
 	} {
 		b, err := os.ReadFile(file)

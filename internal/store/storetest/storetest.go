@@ -34,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 		{"TxRollsBackOnError", testTxRollback},
 		{"TxRollsBackOnCancel", testTxCancel},
 		{"SchemaVersion", testSchemaVersion},
+		{"Intel", testIntel},
 		{"OutboxLifecycle", testOutboxLifecycle},
 		{"OutboxInTx", testOutboxInTx},
 		{"Receipts", testReceipts},

@@ -1,0 +1,308 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// IntelQueries keep STIX objects in TAXII collections, every version of
+// each, with the access grants of each collection and the status of TAXII
+// add requests.
+type IntelQueries interface {
+	CreateCollection(ctx context.Context, c Collection) error
+	GetCollection(ctx context.Context, id string) (Collection, error)
+	ListCollections(ctx context.Context) ([]Collection, error)
+	// SetGrant adds or replaces the access of grantee to a collection.
+	SetGrant(ctx context.Context, g Grant) error
+	ListGrants(ctx context.Context, collectionID string) ([]Grant, error)
+
+	// ObjectVersions returns the stored versions of one object, oldest
+	// first, without bodies.
+	ObjectVersions(ctx context.Context, collectionID, id string) ([]STIXRow, error)
+	// InsertObjects stores object versions in one statement per batch.
+	// Each row's DateAdded must be unique within its collection and later
+	// than any before it; Latest must be set on the newest version, and
+	// the caller clears it on the version it supersedes (ClearLatest).
+	InsertObjects(ctx context.Context, rows []STIXRow) error
+	// ClearLatest marks the current latest version of id as superseded.
+	ClearLatest(ctx context.Context, collectionID, id string) error
+	// LastDateAdded is the newest date_added of a collection (zero if
+	// empty).
+	LastDateAdded(ctx context.Context, collectionID string) (time.Time, error)
+	// QueryObjects pages through a collection in date_added order.
+	QueryObjects(ctx context.Context, f STIXFilter) ([]STIXRow, error)
+	// DeleteObject removes an object's versions (all when versions is
+	// empty), returning how many went.
+	DeleteObject(ctx context.Context, collectionID, id string, versions []time.Time) (int64, error)
+
+	CreateTAXIIStatus(ctx context.Context, s TAXIIStatus) error
+	GetTAXIIStatus(ctx context.Context, id string) (TAXIIStatus, error)
+}
+
+// Collection is a TAXII collection.
+type Collection struct {
+	ID          string    `json:"id"`
+	Title       string    `json:"title"`
+	Description string    `json:"description,omitempty"`
+	Alias       string    `json:"alias,omitempty"`
+	Created     time.Time `json:"created"`
+}
+
+// Grant gives a grantee read and/or write access to a collection.
+// Grantees are "agency:CODE", "party:CODE" (a peer), or "*" (every
+// agency of this node).
+type Grant struct {
+	CollectionID string `json:"collection_id"`
+	Grantee      string `json:"grantee"`
+	CanRead      bool   `json:"can_read"`
+	CanWrite     bool   `json:"can_write"`
+}
+
+// STIXRow is one stored version of a STIX object.
+type STIXRow struct {
+	CollectionID string
+	ID           string
+	Type         string
+	SpecVersion  string
+	// Version is the object's modified time (created for marking
+	// definitions; zero for observables, which are unversioned).
+	Version      time.Time
+	Created      time.Time
+	CreatedByRef string
+	Revoked      bool
+	TLP          int
+	DateAdded    time.Time
+	Latest       bool
+	Body         []byte // nil when a query asked for metadata only
+}
+
+// Version selections (TAXII 2.1 §3.4.2, match[version]).
+const (
+	VersionLast  = "last"
+	VersionFirst = "first"
+	VersionAll   = "all"
+)
+
+// STIXFilter selects objects of a collection.
+type STIXFilter struct {
+	CollectionID string
+	// AddedAfter excludes objects added at or before it.
+	AddedAfter time.Time
+	IDs, Types []string
+	// Versions holds "last", "first", "all" and/or explicit versions.
+	Versions     []string
+	VersionTimes []time.Time
+	// Limit bounds the rows returned; QueryObjects returns up to Limit+1
+	// so the caller can tell whether there is more.
+	Limit int
+	// WithBody loads object bodies; manifests and version lists do not
+	// need them.
+	WithBody bool
+}
+
+// TAXIIStatus is the outcome of one add-objects request.
+type TAXIIStatus struct {
+	ID           string
+	CollectionID string
+	Requested    time.Time
+	Total        int
+	// Detail is the TAXII status resource's successes/failures lists as
+	// JSON.
+	Detail  []byte
+	Success int
+	Failure int
+}
+
+const stixCols = `collection_id, id, type, spec_version, version, created, created_by_ref, revoked, tlp, date_added, latest`
+
+func (q queries) CreateCollection(ctx context.Context, c Collection) error {
+	_, err := q.exec(ctx, `INSERT INTO taxii_collections (id, title, description, alias, created) VALUES (?, ?, ?, ?, ?)`,
+		c.ID, c.Title, c.Description, c.Alias, micros(c.Created))
+	return err
+}
+
+func scanCollection(s interface{ Scan(...any) error }) (Collection, error) {
+	var c Collection
+	var created int64
+	err := s.Scan(&c.ID, &c.Title, &c.Description, &c.Alias, &created)
+	c.Created = fromMicros(created)
+	return c, err
+}
+
+func (q queries) GetCollection(ctx context.Context, id string) (Collection, error) {
+	c, err := scanCollection(q.row(ctx, `SELECT id, title, description, alias, created FROM taxii_collections WHERE id = ? OR (alias <> '' AND alias = ?)`, id, id))
+	return c, q.mapErr(err)
+}
+
+func (q queries) ListCollections(ctx context.Context) ([]Collection, error) {
+	rows, err := q.query(ctx, `SELECT id, title, description, alias, created FROM taxii_collections ORDER BY created, id`)
+	return collect(rows, err, func(r *sql.Rows) (Collection, error) { return scanCollection(r) })
+}
+
+func (q queries) SetGrant(ctx context.Context, g Grant) error {
+	_, err := q.exec(ctx, `INSERT INTO taxii_grants (collection_id, grantee, can_read, can_write) VALUES (?, ?, ?, ?)
+		ON CONFLICT (collection_id, grantee) DO UPDATE SET can_read = excluded.can_read, can_write = excluded.can_write`,
+		g.CollectionID, g.Grantee, boolInt(g.CanRead), boolInt(g.CanWrite))
+	return err
+}
+
+func (q queries) ListGrants(ctx context.Context, collectionID string) ([]Grant, error) {
+	rows, err := q.query(ctx, `SELECT collection_id, grantee, can_read, can_write FROM taxii_grants WHERE collection_id = ? ORDER BY grantee`, collectionID)
+	return collect(rows, err, func(r *sql.Rows) (Grant, error) {
+		var g Grant
+		var cr, cw int
+		err := r.Scan(&g.CollectionID, &g.Grantee, &cr, &cw)
+		g.CanRead, g.CanWrite = cr != 0, cw != 0
+		return g, err
+	})
+}
+
+func scanSTIX(r *sql.Rows, withBody bool) (STIXRow, error) {
+	var s STIXRow
+	var version, created, added int64
+	var revoked, latest int
+	dest := []any{&s.CollectionID, &s.ID, &s.Type, &s.SpecVersion, &version, &created, &s.CreatedByRef, &revoked, &s.TLP, &added, &latest}
+	if withBody {
+		dest = append(dest, &s.Body)
+	}
+	err := r.Scan(dest...)
+	// Version 0 is an unversioned observable; keep it the zero time.
+	s.Version, s.Created, s.DateAdded = fromMicros(version), fromMicros(created), fromMicros(added)
+	s.Revoked, s.Latest = revoked != 0, latest != 0
+	return s, err
+}
+
+func (q queries) ObjectVersions(ctx context.Context, collectionID, id string) ([]STIXRow, error) {
+	rows, err := q.query(ctx, `SELECT `+stixCols+` FROM stix_objects WHERE collection_id = ? AND id = ? ORDER BY version`, collectionID, id)
+	return collect(rows, err, func(r *sql.Rows) (STIXRow, error) { return scanSTIX(r, false) })
+}
+
+// insertBatch bounds the rows of one multi-row INSERT (SQLite allows
+// 32766 parameters; 12 per row).
+const insertBatch = 500
+
+func (q queries) InsertObjects(ctx context.Context, rows []STIXRow) error {
+	for len(rows) > 0 {
+		n := min(len(rows), insertBatch)
+		var b strings.Builder
+		b.WriteString(`INSERT INTO stix_objects (` + stixCols + `, body) VALUES `)
+		args := make([]any, 0, n*12)
+		for i, s := range rows[:n] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, s.CollectionID, s.ID, s.Type, s.SpecVersion, micros(s.Version), micros(s.Created), s.CreatedByRef,
+				boolInt(s.Revoked), s.TLP, micros(s.DateAdded), boolInt(s.Latest), s.Body)
+		}
+		if _, err := q.exec(ctx, b.String(), args...); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+func (q queries) ClearLatest(ctx context.Context, collectionID, id string) error {
+	_, err := q.exec(ctx, `UPDATE stix_objects SET latest = 0 WHERE collection_id = ? AND id = ? AND latest = 1`, collectionID, id)
+	return err
+}
+
+func (q queries) LastDateAdded(ctx context.Context, collectionID string) (time.Time, error) {
+	var v sql.NullInt64
+	err := q.row(ctx, `SELECT MAX(date_added) FROM stix_objects WHERE collection_id = ?`, collectionID).Scan(&v)
+	return fromMicros(v.Int64), q.mapErr(err)
+}
+
+func (q queries) QueryObjects(ctx context.Context, f STIXFilter) ([]STIXRow, error) {
+	where := []string{"collection_id = ?"}
+	args := []any{f.CollectionID}
+	if !f.AddedAfter.IsZero() {
+		where = append(where, "date_added > ?")
+		args = append(args, micros(f.AddedAfter))
+	}
+	in := func(col string, vals []string) {
+		if len(vals) == 0 {
+			return
+		}
+		where = append(where, col+" IN (?"+strings.Repeat(", ?", len(vals)-1)+")")
+		for _, v := range vals {
+			args = append(args, v)
+		}
+	}
+	in("id", f.IDs)
+	in("type", f.Types)
+	// "all" overrides every other selection; otherwise a version matches
+	// if any selection does.
+	if !slices.Contains(f.Versions, VersionAll) {
+		var vs []string
+		for _, v := range f.Versions {
+			switch v {
+			case VersionLast:
+				vs = append(vs, "latest = 1")
+			case VersionFirst:
+				vs = append(vs, "version = (SELECT MIN(f.version) FROM stix_objects f WHERE f.collection_id = stix_objects.collection_id AND f.id = stix_objects.id)")
+			}
+		}
+		for _, t := range f.VersionTimes {
+			vs = append(vs, "version = ?")
+			args = append(args, micros(t))
+		}
+		if len(vs) > 0 {
+			where = append(where, "("+strings.Join(vs, " OR ")+")")
+		}
+	}
+	cols := stixCols
+	if f.WithBody {
+		cols += ", body"
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := q.query(ctx, `SELECT `+cols+` FROM stix_objects WHERE `+strings.Join(where, " AND ")+
+		fmt.Sprintf(` ORDER BY date_added LIMIT %d`, limit+1), args...)
+	return collect(rows, err, func(r *sql.Rows) (STIXRow, error) { return scanSTIX(r, f.WithBody) })
+}
+
+func (q queries) DeleteObject(ctx context.Context, collectionID, id string, versions []time.Time) (int64, error) {
+	query := `DELETE FROM stix_objects WHERE collection_id = ? AND id = ?`
+	args := []any{collectionID, id}
+	if len(versions) > 0 {
+		query += " AND version IN (?" + strings.Repeat(", ?", len(versions)-1) + ")"
+		for _, v := range versions {
+			args = append(args, micros(v))
+		}
+	}
+	res, err := q.exec(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return n, err
+	}
+	// Whatever version now is newest becomes the latest again.
+	_, err = q.exec(ctx, `UPDATE stix_objects SET latest = 1 WHERE collection_id = ? AND id = ?
+		AND version = (SELECT MAX(version) FROM stix_objects WHERE collection_id = ? AND id = ?)`, collectionID, id, collectionID, id)
+	return n, err
+}
+
+func (q queries) CreateTAXIIStatus(ctx context.Context, s TAXIIStatus) error {
+	_, err := q.exec(ctx, `INSERT INTO taxii_status (id, collection_id, requested, total, success, failure, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.CollectionID, micros(s.Requested), s.Total, s.Success, s.Failure, s.Detail)
+	return err
+}
+
+func (q queries) GetTAXIIStatus(ctx context.Context, id string) (TAXIIStatus, error) {
+	var s TAXIIStatus
+	var req int64
+	err := q.row(ctx, `SELECT id, collection_id, requested, total, success, failure, detail FROM taxii_status WHERE id = ?`, id).
+		Scan(&s.ID, &s.CollectionID, &req, &s.Total, &s.Success, &s.Failure, &s.Detail)
+	s.Requested = fromMicros(req)
+	return s, q.mapErr(err)
+}

@@ -1,0 +1,106 @@
+package storetest
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/liaison-dev/liaison/internal/store"
+)
+
+func testIntel(t *testing.T, s *store.SQL) {
+	ctx := t.Context()
+	c := store.Collection{ID: "91a7b528-80eb-42ed-a74d-c6fbd5a26116", Title: "High value", Alias: "high-value", Created: t0}
+	if err := s.CreateCollection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetCollection(ctx, "high-value"); err != nil || got.ID != c.ID {
+		t.Fatalf("GetCollection by alias = %+v, %v", got, err)
+	}
+	if _, err := s.GetCollection(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing collection: %v", err)
+	}
+	for _, g := range []store.Grant{{CollectionID: c.ID, Grantee: "agency:FBI", CanRead: true}, {CollectionID: c.ID, Grantee: "agency:FBI", CanRead: true, CanWrite: true}, {CollectionID: c.ID, Grantee: "party:CN", CanRead: true}} {
+		if err := s.SetGrant(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if gs, err := s.ListGrants(ctx, c.ID); err != nil || len(gs) != 2 || !gs[0].CanWrite {
+		t.Fatalf("ListGrants = %+v, %v", gs, err)
+	}
+	// Three versions of one indicator and one observable, added in order.
+	v := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Hour) }
+	rows := []store.STIXRow{
+		{ID: "indicator--a", Type: "indicator", Version: v(0), Created: v(0), DateAdded: v(10)},
+		{ID: "indicator--a", Type: "indicator", Version: v(1), Created: v(0), DateAdded: v(11)},
+		{ID: "ipv4-addr--b", Type: "ipv4-addr", DateAdded: v(12), Latest: true},
+		{ID: "indicator--a", Type: "indicator", Version: v(2), Created: v(0), DateAdded: v(13), Latest: true, TLP: 4},
+	}
+	for i := range rows {
+		rows[i].CollectionID, rows[i].SpecVersion, rows[i].Body = c.ID, "2.1", []byte(`{"n":`+string(rune('0'+i))+`}`)
+	}
+	if err := s.InsertObjects(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.InsertObjects(ctx, rows[:1]); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("duplicate version: %v", err)
+	}
+	if last, err := s.LastDateAdded(ctx, c.ID); err != nil || !last.Equal(v(13)) {
+		t.Fatalf("LastDateAdded = %v, %v", last, err)
+	}
+	vs, err := s.ObjectVersions(ctx, c.ID, "indicator--a")
+	if err != nil || len(vs) != 3 || !vs[2].Latest || vs[2].TLP != 4 || vs[0].Body != nil {
+		t.Fatalf("ObjectVersions = %+v, %v", vs, err)
+	}
+	cases := []struct {
+		name string
+		f    store.STIXFilter
+		want []string // bodies in order
+	}{
+		{"last", store.STIXFilter{Versions: []string{store.VersionLast}}, []string{`{"n":2}`, `{"n":3}`}},
+		{"all", store.STIXFilter{Versions: []string{store.VersionAll, store.VersionLast}}, []string{`{"n":0}`, `{"n":1}`, `{"n":2}`, `{"n":3}`}},
+		{"first", store.STIXFilter{Versions: []string{store.VersionFirst}}, []string{`{"n":0}`, `{"n":2}`}},
+		{"explicit", store.STIXFilter{VersionTimes: []time.Time{v(1)}}, []string{`{"n":1}`}},
+		{"type", store.STIXFilter{Types: []string{"ipv4-addr"}}, []string{`{"n":2}`}},
+		{"id and added after", store.STIXFilter{IDs: []string{"indicator--a"}, AddedAfter: v(10), Versions: []string{store.VersionAll}}, []string{`{"n":1}`, `{"n":3}`}},
+		{"page of one returns one extra", store.STIXFilter{Limit: 1, Versions: []string{store.VersionAll}}, []string{`{"n":0}`, `{"n":1}`}},
+	}
+	for _, tc := range cases {
+		tc.f.CollectionID, tc.f.WithBody = c.ID, true
+		got, err := s.QueryObjects(ctx, tc.f)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var bodies []string
+		for _, r := range got {
+			bodies = append(bodies, string(r.Body))
+		}
+		if len(bodies) != len(tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.name, bodies, tc.want)
+			continue
+		}
+		for i := range bodies {
+			if bodies[i] != tc.want[i] {
+				t.Errorf("%s: got %v, want %v", tc.name, bodies, tc.want)
+				break
+			}
+		}
+	}
+	// Deleting the latest version makes the previous one latest again.
+	if n, err := s.DeleteObject(ctx, c.ID, "indicator--a", []time.Time{v(2)}); err != nil || n != 1 {
+		t.Fatalf("DeleteObject = %d, %v", n, err)
+	}
+	if vs, _ := s.ObjectVersions(ctx, c.ID, "indicator--a"); len(vs) != 2 || !vs[1].Latest {
+		t.Fatalf("after delete: %+v", vs)
+	}
+	if n, err := s.DeleteObject(ctx, c.ID, "indicator--a", nil); err != nil || n != 2 {
+		t.Fatalf("delete all = %d, %v", n, err)
+	}
+	st := store.TAXIIStatus{ID: "2d086da7-4bdc-4f91-900e-d77486753710", CollectionID: c.ID, Requested: t0, Total: 2, Success: 1, Failure: 1, Detail: []byte(`{}`)}
+	if err := s.CreateTAXIIStatus(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetTAXIIStatus(ctx, st.ID); err != nil || got.Failure != 1 || !got.Requested.Equal(t0) {
+		t.Fatalf("GetTAXIIStatus = %+v, %v", got, err)
+	}
+}
