@@ -1,0 +1,309 @@
+package federation
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/liaison-dev/liaison/internal/clock"
+	"github.com/liaison-dev/liaison/internal/envelope"
+	"github.com/liaison-dev/liaison/internal/identity"
+	"github.com/liaison-dev/liaison/internal/store"
+)
+
+// Sentinel errors.
+var (
+	// ErrUnknownPeer: a message is addressed to a party this node is not
+	// paired with. Nothing was queued; pair first (liaison peer add).
+	ErrUnknownPeer = errors.New("federation: recipient is not a paired peer")
+	// ErrInvalidMessage: the message would not make a valid envelope; the
+	// wrapped envelope.FieldError values name the fields.
+	ErrInvalidMessage = errors.New("federation: invalid message")
+	// ErrPermanent is wrapped by a Handler to refuse an envelope for good
+	// (answered 422; the sender stops retrying it). Any other handler
+	// error is temporary: the sender retries later.
+	ErrPermanent = errors.New("federation: refused")
+)
+
+// Handler applies one received envelope inside the transaction that also
+// records it in the inbox: both commit, or neither. It is called at most
+// once per envelope that commits, in the order the sender sent them within
+// a conversation. It must use q (not the Store) for every write.
+type Handler func(ctx context.Context, q store.Queries, d Delivery) error
+
+// Delivery is a verified, decrypted envelope handed to a Handler.
+type Delivery struct {
+	Header   envelope.Header
+	Payload  []byte
+	Received time.Time
+	// Attachments are the envelope's files, already on disk and checked
+	// against the signed digests, in header order.
+	Attachments []ReceivedAttachment
+}
+
+// ReceivedAttachment is an attachment written to the node's spool.
+type ReceivedAttachment struct {
+	envelope.AttachmentRef
+	Path string
+}
+
+// Config is what a Service needs.
+type Config struct {
+	Identity *identity.Identity
+	Store    store.Store
+	Clock    clock.Clock
+	Log      *slog.Logger
+	// Registry receives the metrics; nil registers none.
+	Registry prometheus.Registerer
+	// SpoolDir holds staged and received attachments.
+	SpoolDir string
+}
+
+// Service is a node's federation endpoint: outbox worker and inbox.
+// Exported tunables may be changed before Run and Handler are used.
+type Service struct {
+	self  string
+	id    *identity.Identity
+	st    store.Store
+	clock clock.Clock
+	log   *slog.Logger
+	spool string
+	m     *metrics
+
+	BatchSize      int
+	Freshness      time.Duration
+	FutureSkew     time.Duration
+	RetryBase      time.Duration
+	RetryMax       time.Duration
+	Poll           time.Duration
+	Probe          time.Duration
+	RequestTimeout time.Duration
+	MaxEnvelope    int64
+
+	mu       sync.RWMutex
+	handlers map[string]Handler
+	health   map[string]*peerHealth
+	wake     map[string][]chan struct{}
+}
+
+// New returns a Service; register handlers, then serve Handler and Run.
+func New(c Config) *Service {
+	s := &Service{
+		self: c.Identity.Party, id: c.Identity, st: c.Store, clock: c.Clock, log: c.Log, spool: c.SpoolDir,
+		BatchSize: DefaultBatchSize, Freshness: DefaultFreshness, FutureSkew: DefaultFutureSkew,
+		RetryBase: DefaultRetryBase, RetryMax: DefaultRetryMax, Poll: DefaultPoll, Probe: DefaultProbe,
+		RequestTimeout: DefaultRequestTimeout, MaxEnvelope: DefaultMaxEnvelope,
+		handlers: map[string]Handler{}, health: map[string]*peerHealth{}, wake: map[string][]chan struct{}{},
+	}
+	if s.clock == nil {
+		s.clock = clock.System{}
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.m = newMetrics(c.Registry, s)
+	return s
+}
+
+// Handle registers h for envelopes of type typ, replacing any earlier one.
+func (s *Service) Handle(typ string, h Handler) {
+	s.mu.Lock()
+	s.handlers[typ] = h
+	s.mu.Unlock()
+}
+
+func (s *Service) handler(typ string) Handler {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.handlers[typ]
+}
+
+// Message is what a domain service sends.
+type Message struct {
+	// ID is the envelope ID; empty means a new one (envelope.NewID).
+	ID string
+	// Type selects the receiver's handler, e.g. "request.send".
+	Type         string
+	Recipients   []string
+	Conversation string
+	InReplyTo    string
+	Exercise     bool
+	Marking      string
+	Payload      []byte
+	// Attachments are files staged with StageAttachment.
+	Attachments []Attachment
+	// Created is the signed creation time; zero means the service clock.
+	Created time.Time
+}
+
+// Attachment is a file staged in the spool for sending; its digest goes
+// into the signed header.
+type Attachment struct {
+	Name   string `json:"name"`
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// Enqueue validates msg and records it in the outbox through q, which
+// must be the transaction of the state change that causes it. It returns
+// the envelope ID. Call Kick after the transaction commits.
+func (s *Service) Enqueue(ctx context.Context, q store.Queries, msg Message) (string, error) {
+	if msg.ID == "" {
+		msg.ID = envelope.NewID()
+	}
+	if msg.Created.IsZero() {
+		msg.Created = s.clock.Now()
+	}
+	msg.Created = msg.Created.UTC().Truncate(time.Microsecond)
+	h := s.header(msg)
+	sum := sha256.Sum256(msg.Payload)
+	h.PayloadSHA256, h.PayloadSize = hex.EncodeToString(sum[:]), int64(len(msg.Payload))
+	h.SenderKeyID = envelope.KeyID(s.id.SigningPublic())
+	if err := h.Validate(); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalidMessage, err)
+	}
+	for _, r := range msg.Recipients {
+		if _, err := q.GetPeer(ctx, r); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return "", fmt.Errorf("%w: %s", ErrUnknownPeer, r)
+			}
+			return "", err
+		}
+	}
+	atts, err := json.Marshal(nonNilAtts(msg.Attachments))
+	if err != nil {
+		return "", err
+	}
+	err = q.InsertOutbox(ctx, store.OutboxMessage{EnvelopeID: msg.ID, Type: msg.Type, Conversation: msg.Conversation,
+		InReplyTo: msg.InReplyTo, Exercise: msg.Exercise, Marking: msg.Marking, Recipients: msg.Recipients,
+		Created: msg.Created, Payload: msg.Payload, Attachments: string(atts)}, laneOf(msg.Conversation, msg.ID))
+	if err != nil {
+		return "", fmt.Errorf("federation: enqueue %s: %w", msg.ID, err)
+	}
+	return msg.ID, nil
+}
+
+// Send enqueues msg in a transaction of its own and kicks the worker. It
+// is for messages that have no state change of their own to commit with.
+func (s *Service) Send(ctx context.Context, msg Message) (string, error) {
+	var id string
+	err := s.st.InTx(ctx, func(q store.Queries) error {
+		var err error
+		id, err = s.Enqueue(ctx, q, msg)
+		return err
+	})
+	if err == nil {
+		s.Kick()
+	}
+	return id, err
+}
+
+func nonNilAtts(a []Attachment) []Attachment {
+	if a == nil {
+		return []Attachment{}
+	}
+	return a
+}
+
+func (s *Service) header(msg Message) envelope.Header {
+	h := envelope.Header{ID: msg.ID, Type: msg.Type, Sender: s.self, Recipients: msg.Recipients, Created: msg.Created,
+		Conversation: msg.Conversation, InReplyTo: msg.InReplyTo, Exercise: msg.Exercise, Marking: msg.Marking}
+	for _, a := range msg.Attachments {
+		h.Attachments = append(h.Attachments, envelope.AttachmentRef{Name: a.Name, Size: a.Size, SHA256: a.SHA256})
+	}
+	return h
+}
+
+// laneOf puts every message of a conversation in the same lane; messages
+// outside any conversation are spread by ID.
+func laneOf(conversation, id string) int {
+	h := fnv.New32a()
+	if conversation != "" {
+		h.Write([]byte(conversation))
+	} else {
+		h.Write([]byte(id))
+	}
+	return int(h.Sum32() % Lanes)
+}
+
+// Kick wakes the outbox worker, for use right after a transaction that
+// enqueued messages commits.
+func (s *Service) Kick() {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, lanes := range s.wake {
+		for _, c := range lanes {
+			select {
+			case c <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// StageAttachment streams r into the spool and returns the attachment to
+// put in a Message. The file is synced before it is returned, so that a
+// committed message never refers to a file a crash could lose. Memory use
+// does not depend on the file's size.
+func (s *Service) StageAttachment(name string, r io.Reader) (Attachment, error) {
+	dir := filepath.Join(s.spool, "outbox")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return Attachment{}, err
+	}
+	f, err := os.CreateTemp(dir, "att-*")
+	if err != nil {
+		return Attachment{}, err
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), r)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return Attachment{}, fmt.Errorf("federation: stage attachment %q: %w", name, err)
+	}
+	return Attachment{Name: name, Path: f.Name(), Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// signingKey returns the key to verify a signature by peer with key ID
+// keyID: the pinned key, or a key pinned for the peer before, but only for
+// envelopes created before that key was replaced (so in-flight messages
+// survive a rotation while a retired, perhaps compromised, key cannot sign
+// anything new). When no key fits it returns the pinned key, under which
+// verification then fails with envelope.ErrKeyMismatch.
+func (s *Service) signingKey(ctx context.Context, peer store.Peer, keyID string, created time.Time) (ed25519.PublicKey, error) {
+	if envelope.KeyID(peer.SigningKey) == keyID {
+		return ed25519.PublicKey(peer.SigningKey), nil
+	}
+	keys, err := s.st.ListPeerKeys(ctx, peer.Party)
+	if err != nil {
+		return nil, err
+	}
+	for i, k := range keys {
+		if k.KeyID != keyID || i+1 >= len(keys) {
+			continue
+		}
+		if created.Before(keys[i+1].FirstSeen) {
+			return ed25519.PublicKey(k.SigningKey), nil
+		}
+	}
+	return ed25519.PublicKey(peer.SigningKey), nil
+}
