@@ -144,14 +144,20 @@ func pair(t *testing.T, a, b *testNode, endpointOfB string) {
 		t.Fatal(err)
 	}
 	if endpointOfB != "" {
-		p, err := a.N.Store.GetPeer(ctx, b.party)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.Endpoint = endpointOfB
-		if err := a.N.Store.UpsertPeer(ctx, p); err != nil {
-			t.Fatal(err)
-		}
+		setEndpoint(t, a, b.party, endpointOfB)
+	}
+}
+
+// setEndpoint makes tn reach party at endpoint (a fault proxy).
+func setEndpoint(t *testing.T, tn *testNode, party, endpoint string) {
+	t.Helper()
+	p, err := tn.N.Store.GetPeer(t.Context(), party)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Endpoint = endpoint
+	if err := tn.N.Store.UpsertPeer(t.Context(), p); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -281,3 +287,22 @@ func checkExactlyOnceInOrder(t *testing.T, from, to *testNode, prefix string, id
 var errBoom = errors.New("boom")
 
 var _ = sync.Mutex{}
+
+// sendMoreInOrder continues sendMany: the i-th new message goes to
+// conversation i%convs with the next number there, given that start
+// messages were sent before in the same pattern.
+func sendMoreInOrder(t *testing.T, tn *testNode, to string, n, convs int, prefix string, start int) []string {
+	t.Helper()
+	var ids []string
+	for i := start; i < start+n; i++ {
+		c := i % convs
+		seq := i / convs
+		id, err := tn.N.Federation.Send(t.Context(), federation.Message{Type: applyType, Recipients: []string{to},
+			Conversation: fmt.Sprintf("%s-conv-%d", prefix, c), Payload: []byte(fmt.Sprintf("%06d", seq))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}

@@ -312,6 +312,9 @@ func (s *Service) commit(ctx context.Context, peer store.Peer, items []*item) {
 				prev, err := q.GetInbox(ctx, it.id)
 				if err == nil {
 					dups[i], receipts[i] = true, prev.Receipt
+					if prev.EnvelopeHash != it.env.Hash() {
+						receipts[i] = nil
+					}
 					continue
 				}
 				if !errors.Is(err, store.ErrNotFound) {
@@ -331,7 +334,10 @@ func (s *Service) commit(ctx context.Context, peer store.Peer, items []*item) {
 		})
 		if err == nil {
 			for i, it := range todo {
-				if dups[i] {
+				switch {
+				case dups[i] && receipts[i] == nil:
+					it.rej = reject(ReasonConflict, "an envelope with this ID and other content was applied before", nil)
+				case dups[i]:
 					it.dup, it.receipt = true, receipts[i]
 				}
 			}
