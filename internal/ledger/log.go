@@ -1,0 +1,398 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	tlog "github.com/transparency-dev/formats/log"
+	"github.com/transparency-dev/merkle/proof"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/liaison-dev/liaison/internal/clock"
+	"github.com/liaison-dev/liaison/internal/store"
+	"github.com/liaison-dev/liaison/pkg/verify"
+)
+
+// IntegrateBatch is how many entries one integration transaction adds to
+// the tree; a backlog larger than this is integrated in several.
+const IntegrateBatch = 65536
+
+// ErrNotIntegrated: the entry exists but no checkpoint covers it yet; call
+// Checkpoint first.
+var ErrNotIntegrated = errors.New("ledger: entry not yet in a checkpoint")
+
+// Log is the node's own log, with the node's keys.
+type Log struct {
+	store    store.Store
+	clock    clock.Clock
+	origin   string
+	signer   note.Signer
+	verifier note.Verifier
+	cosigner note.Signer
+	vkey     string
+	log      *slog.Logger
+}
+
+// Config is what a Log needs.
+type Config struct {
+	Store store.Store
+	Clock clock.Clock
+	// Party names the log: its origin is Origin(Party).
+	Party string
+	// Key is the node's Ed25519 signing key (identity.Identity.Signer).
+	Key ed25519.PrivateKey
+	// Logger receives alarms; nil discards them.
+	Logger *slog.Logger
+}
+
+// New opens the log.
+func New(c Config) (*Log, error) {
+	if c.Store == nil || c.Clock == nil || c.Party == "" || len(c.Key) != ed25519.PrivateKeySize {
+		return nil, errors.New("ledger: store, clock, party and an Ed25519 key are required")
+	}
+	l := &Log{store: c.Store, clock: c.Clock, origin: Origin(c.Party), log: c.Logger}
+	if l.log == nil {
+		l.log = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if l.signer, err = NewLogSigner(l.origin, c.Key); err != nil {
+		return nil, err
+	}
+	if l.vkey, err = verify.LogVerifierKey(l.origin, c.Key.Public().(ed25519.PublicKey)); err != nil {
+		return nil, err
+	}
+	if l.verifier, err = verify.NewLogVerifier(l.vkey); err != nil {
+		return nil, err
+	}
+	if l.cosigner, err = NewCosigner(CosignerName(c.Party), c.Key); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// Origin is the log's checkpoint origin.
+func (l *Log) Origin() string { return l.origin }
+
+// VerifierKey is the vkey that checks this log's checkpoints.
+func (l *Log) VerifierKey() string { return l.vkey }
+
+// Verifier checks this log's checkpoints.
+func (l *Log) Verifier() note.Verifier { return l.verifier }
+
+// Checkpoint integrates every entry appended so far into the tree and
+// returns a signed checkpoint of the whole log. When nothing was appended
+// since the last checkpoint, that one is returned.
+func (l *Log) Checkpoint(ctx context.Context) (store.LedgerCheckpoint, error) {
+	for {
+		var cp store.LedgerCheckpoint
+		more := false
+		err := l.store.InTx(ctx, func(q store.Queries) error {
+			var err error
+			cp, more, err = l.integrate(ctx, q, IntegrateBatch)
+			return err
+		})
+		if err != nil || !more {
+			return cp, err
+		}
+	}
+}
+
+// integrate adds up to max pending entries to the tree and signs a
+// checkpoint for the new size. more says whether entries remain.
+func (l *Log) integrate(ctx context.Context, q store.Queries, max int64) (store.LedgerCheckpoint, bool, error) {
+	if err := q.SerializeLedgerIntegration(ctx); err != nil {
+		return store.LedgerCheckpoint{}, false, err
+	}
+	prev, err := q.LatestLedgerCheckpoint(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		prev, err = store.LedgerCheckpoint{Size: -1}, nil
+	}
+	if err != nil {
+		return prev, false, err
+	}
+	total, err := q.LedgerSize(ctx)
+	if err != nil {
+		return prev, false, err
+	}
+	from := max64(prev.Size, 0)
+	if total == from && prev.Size >= 0 {
+		return prev, false, nil
+	}
+	if total < from {
+		return prev, false, fmt.Errorf("ledger: %d entries but a checkpoint of size %d: entries were removed", total, from)
+	}
+	to := min(total, from+max)
+	cr, err := loadRange(ctx, q, uint64(from))
+	if err != nil {
+		return prev, false, err
+	}
+	var w tileWriter
+	if err := w.start(ctx, q, uint64(from)); err != nil {
+		return prev, false, err
+	}
+	for next := from; next < to; {
+		rows, err := q.ListLedger(ctx, next, to, store.MaxLedgerPage)
+		if err != nil {
+			return prev, false, err
+		}
+		if len(rows) == 0 {
+			return prev, false, fmt.Errorf("ledger: entry %d missing", next)
+		}
+		for _, r := range rows {
+			if r.Index != next {
+				return prev, false, fmt.Errorf("ledger: entry %d missing", next)
+			}
+			leaf, err := verify.LeafHash(toVerify(r))
+			if err != nil {
+				return prev, false, err
+			}
+			if err := cr.Append(leaf, w.visit); err != nil {
+				return prev, false, err
+			}
+			next++
+		}
+	}
+	if w.err != nil {
+		return prev, false, w.err
+	}
+	if err := q.PutLedgerTiles(ctx, w.tiles); err != nil {
+		return prev, false, err
+	}
+	root, err := cr.GetRootHash(nil)
+	if err != nil {
+		return prev, false, err
+	}
+	if root == nil {
+		root = verify.EmptyRoot()
+	}
+	cp, err := l.sign(uint64(to), root)
+	if err != nil {
+		return prev, false, err
+	}
+	if err := q.AddLedgerCheckpoint(ctx, cp); err != nil {
+		return prev, false, err
+	}
+	return cp, to < total, nil
+}
+
+func max64(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// sign makes the signed checkpoint note for size and root.
+func (l *Log) sign(size uint64, root []byte) (store.LedgerCheckpoint, error) {
+	body := tlog.Checkpoint{Origin: l.origin, Size: size, Hash: root}.Marshal()
+	msg, err := note.Sign(&note.Note{Text: string(body)}, l.signer)
+	if err != nil {
+		return store.LedgerCheckpoint{}, fmt.Errorf("ledger: sign checkpoint: %w", err)
+	}
+	return store.LedgerCheckpoint{Size: int64(size), Root: root, At: l.clock.Now(), Note: msg}, nil
+}
+
+// Latest returns the latest checkpoint without integrating anything new.
+func (l *Log) Latest(ctx context.Context) (store.LedgerCheckpoint, error) {
+	return l.store.LatestLedgerCheckpoint(ctx)
+}
+
+// CosignedNote returns the checkpoint note of size with every cosignature
+// peers have given it appended (C2SP signed-note: one signature line each).
+func (l *Log) CosignedNote(ctx context.Context, q store.LedgerQueries, cp store.LedgerCheckpoint) ([]byte, error) {
+	sigs, err := q.ListLedgerCosignatures(ctx, cp.Size)
+	if err != nil {
+		return nil, err
+	}
+	out := append([]byte(nil), cp.Note...)
+	for _, s := range sigs {
+		out = append(out, s.Signature...)
+	}
+	return out, nil
+}
+
+// Prove returns an inclusion proof of entry index under the latest
+// checkpoint, with that checkpoint's cosignatures. ErrNotIntegrated means
+// the entry is newer than the checkpoint; ErrNotFound that it does not
+// exist.
+func (l *Log) Prove(ctx context.Context, index uint64) (*verify.InclusionProof, error) {
+	cp, err := l.store.LatestLedgerCheckpoint(ctx)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, ErrNotIntegrated
+		}
+		return nil, err
+	}
+	rows, err := l.store.ListLedger(ctx, int64(index), int64(index)+1, 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, store.ErrNotFound
+	}
+	return l.proveRow(ctx, cp, rows[0])
+}
+
+// ProveObject returns an inclusion proof for every entry recorded for
+// objectID (at most limit), under the latest checkpoint.
+func (l *Log) ProveObject(ctx context.Context, objectID string, limit int) ([]*verify.InclusionProof, error) {
+	cp, err := l.store.LatestLedgerCheckpoint(ctx)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, ErrNotIntegrated
+		}
+		return nil, err
+	}
+	rows, err := l.store.LedgerByObject(ctx, objectID, limit)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, store.ErrNotFound
+	}
+	var out []*verify.InclusionProof
+	for _, r := range rows {
+		p, err := l.proveRow(ctx, cp, r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func (l *Log) proveRow(ctx context.Context, cp store.LedgerCheckpoint, r store.LedgerEntry) (*verify.InclusionProof, error) {
+	if r.Index >= cp.Size {
+		return nil, fmt.Errorf("%w: entry %d, checkpoint size %d", ErrNotIntegrated, r.Index, cp.Size)
+	}
+	hs, err := l.InclusionHashes(ctx, l.store, uint64(r.Index), uint64(cp.Size))
+	if err != nil {
+		return nil, err
+	}
+	n, err := l.CosignedNote(ctx, l.store, cp)
+	if err != nil {
+		return nil, err
+	}
+	return &verify.InclusionProof{Entry: toVerify(r), Size: uint64(cp.Size), Hashes: hs, Checkpoint: string(n)}, nil
+}
+
+// InclusionHashes returns the inclusion proof of leaf index in the tree of
+// size. Requires index < size <= the integrated size.
+func (l *Log) InclusionHashes(ctx context.Context, q store.LedgerQueries, index, size uint64) ([][]byte, error) {
+	nodes, err := proof.Inclusion(index, size)
+	if err != nil {
+		return nil, err
+	}
+	hs, err := nodeHashes(ctx, q, nodes.IDs)
+	if err != nil {
+		return nil, err
+	}
+	return nodes.Rehash(hs, verify.HashChildren)
+}
+
+// ConsistencyHashes returns the consistency proof from the tree of size1
+// to the tree of size2. Requires size1 <= size2 <= the integrated size.
+func (l *Log) ConsistencyHashes(ctx context.Context, size1, size2 uint64) ([][]byte, error) {
+	latest, err := l.store.LatestLedgerCheckpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if size2 > uint64(latest.Size) {
+		return nil, fmt.Errorf("%w: size %d, checkpoint size %d", ErrNotIntegrated, size2, latest.Size)
+	}
+	nodes, err := proof.Consistency(size1, size2)
+	if err != nil {
+		return nil, err
+	}
+	hs, err := nodeHashes(ctx, l.store, nodes.IDs)
+	if err != nil {
+		return nil, err
+	}
+	return nodes.Rehash(hs, verify.HashChildren)
+}
+
+// Export checkpoints the log and writes all of it, up to that checkpoint,
+// in the export format of pkg/verify. It returns the export's header.
+func (l *Log) Export(ctx context.Context, w io.Writer) (verify.Header, error) {
+	cp, err := l.Checkpoint(ctx)
+	if err != nil {
+		return verify.Header{}, err
+	}
+	n, err := l.CosignedNote(ctx, l.store, cp)
+	if err != nil {
+		return verify.Header{}, err
+	}
+	h := verify.Header{Origin: l.origin, Size: uint64(cp.Size), Checkpoint: string(n)}
+	xw, err := verify.NewExportWriter(w, h)
+	if err != nil {
+		return h, err
+	}
+	for next := int64(0); next < cp.Size; {
+		rows, err := l.store.ListLedger(ctx, next, cp.Size, store.MaxLedgerPage)
+		if err != nil {
+			return h, err
+		}
+		if len(rows) == 0 {
+			return h, fmt.Errorf("ledger: entry %d missing", next)
+		}
+		for _, r := range rows {
+			if err := xw.Write(toVerify(r)); err != nil {
+				return h, err
+			}
+		}
+		next = rows[len(rows)-1].Index + 1
+	}
+	h.Format = verify.ExportFormat
+	return h, xw.Close()
+}
+
+// AddCosignature stores a peer's cosignature (one signed-note signature
+// line) on our checkpoint of size, after checking it with the peer's
+// cosigner key. A cosignature on a checkpoint we do not have, for a size
+// beyond ours, means this node went back in time (restored from an old
+// backup): it is raised as a rollback alarm.
+func (l *Log) AddCosignature(ctx context.Context, size uint64, sigLine string, witness note.Verifier) error {
+	sigLine = strings.TrimRight(sigLine, "\n") + "\n"
+	cp, err := l.store.GetLedgerCheckpoint(ctx, int64(size))
+	if errors.Is(err, store.ErrNotFound) {
+		latest, lerr := l.store.LatestLedgerCheckpoint(ctx)
+		if lerr == nil && int64(size) > latest.Size {
+			l.alarm(ctx, store.LedgerAlarm{Origin: l.origin, Kind: AlarmRollback,
+				Detail: fmt.Sprintf("%s cosigned our checkpoint of size %d; our log has %d entries", witness.Name(), size, latest.Size), Evidence: []byte(sigLine)})
+			return fmt.Errorf("%w: %s saw our log at size %d, we are at %d", verify.ErrRollback, witness.Name(), size, latest.Size)
+		}
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	msg := append(append([]byte(nil), cp.Note...), sigLine...)
+	vcp, err := verify.OpenCheckpoint(msg, l.verifier, witness)
+	if err != nil {
+		return err
+	}
+	if !vcp.Cosigned(witness.Name()) {
+		return fmt.Errorf("%w: no cosignature by %s", verify.ErrSignature, witness.Name())
+	}
+	err = l.store.AddLedgerCosignature(ctx, store.LedgerCosignature{Size: int64(size), Cosigner: witness.Name(), Signature: sigLine, At: l.clock.Now()})
+	if errors.Is(err, store.ErrConflict) {
+		return nil // already have one from this witness
+	}
+	return err
+}
+
+// sigLine extracts the last signature line of a signed note.
+func lastSigLine(msg []byte) (string, error) {
+	i := bytes.LastIndex(msg, []byte("\n\n"))
+	if i < 0 {
+		return "", errors.New("ledger: not a signed note")
+	}
+	lines := strings.Split(strings.TrimRight(string(msg[i+2:]), "\n"), "\n")
+	return lines[len(lines)-1] + "\n", nil
+}
