@@ -50,6 +50,11 @@ func (p *Peers) Add(ctx context.Context, actor string, descriptor []byte) (store
 		if err := q.UpsertPeer(ctx, peer); err != nil {
 			return err
 		}
+		// Keep every key ever pinned, so that what a peer signed before a
+		// rotation stays verifiable (see federation).
+		if err := q.RecordPeerKey(ctx, store.PeerKey{Party: d.Party, KeyID: KeyFingerprint(d.SigningKey), SigningKey: d.SigningKey, FirstSeen: now}); err != nil {
+			return err
+		}
 		var before any
 		if old.Party != "" {
 			before = old
