@@ -76,7 +76,7 @@ func DecodeObservedData(r io.Reader) ([]*ObservedData, error) {
 			return nil
 		case []any:
 			if depth > 0 {
-				return &InputError{Path: path, Msg: "expected a STIX object, found an array"}
+				return &InputError{Path: trimDot(path), Msg: "expected a STIX object, found an array"}
 			}
 			for i, o := range v {
 				if err := flatten(o, fmt.Sprintf("[%d].", i), depth+1); err != nil {
@@ -101,9 +101,9 @@ func trimDot(s string) string {
 }
 
 // FromObjects prepares the observed-data among objs for matching; the
-// other objects serve as SCOs for "object_refs". Objects must hold JSON
-// values as encoding/json decodes them (json.Number or float64 numbers are
-// both accepted). References that do not resolve are ignored, as in the
+// other objects serve as SCOs for "object_refs". Objects hold JSON values
+// as encoding/json decodes them (numbers as json.Number, float64 or int);
+// FromObjects converts numbers in place to int64 or float64. References that do not resolve are ignored, as in the
 // OASIS matcher: an unresolved object simply cannot match.
 func FromObjects(objs []map[string]any) ([]*ObservedData, error) {
 	pool := make(map[string]map[string]any)
@@ -227,6 +227,10 @@ func normalize(v any) any {
 		}
 		f, _ := strconv.ParseFloat(string(v), 64)
 		return f
+	case int:
+		return int64(v)
+	case int32:
+		return int64(v)
 	case float64:
 		if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
 			return int64(v)
