@@ -17,6 +17,7 @@ import (
 	"github.com/liaison-dev/liaison/internal/auth"
 	"github.com/liaison-dev/liaison/internal/directory"
 	"github.com/liaison-dev/liaison/internal/identity"
+	"github.com/liaison-dev/liaison/internal/intel"
 	"github.com/liaison-dev/liaison/internal/store"
 )
 
@@ -42,6 +43,7 @@ type Server struct {
 	Auth      *auth.Service
 	Directory *directory.Service
 	Peers     *identity.Peers
+	Intel     *intel.Service
 	// Info returns the node description; Descriptor the signed descriptor.
 	Info       func(ctx context.Context) (NodeInfo, error)
 	Descriptor func(ctx context.Context) ([]byte, error)

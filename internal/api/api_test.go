@@ -100,6 +100,9 @@ var allowed = map[string][]auth.Role{
 	"POST /peers":              {auth.Admin},
 	"GET /audit":               {auth.Admin, auth.Supervisor, auth.Auditor},
 	"GET /audit/verify":        {auth.Admin, auth.Supervisor, auth.Auditor},
+	"GET /intel/collections":   {auth.Analyst, auth.Officer, auth.Supervisor, auth.Auditor},
+	"POST /intel/collections":  {auth.Admin, auth.Analyst},
+	"POST /intel/match":        {auth.Analyst, auth.Officer, auth.Supervisor, auth.Auditor},
 }
 
 // TestEveryRouteEveryRole walks the whole API: every route without

@@ -119,7 +119,8 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		SilenceErrors: true,
 		Version:       node.Version,
 	}
-	root.AddCommand(initCmd(), serveCmd(), userCmd(), tokenCmd(), agencyCmd(), contactCmd(), peerCmd(), descriptorCmd(), demoCmd())
+	root.AddCommand(initCmd(), serveCmd(), userCmd(), tokenCmd(), agencyCmd(), contactCmd(), peerCmd(), descriptorCmd(), demoCmd(), intelCmd())
+	root.AddCommand(benchCmd(), federationCmd())
 	return root
 }
 

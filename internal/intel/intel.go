@@ -29,6 +29,8 @@ type Service struct {
 	Store  store.Store
 	Clock  clock.Clock
 	Parser *stix.Parser
+
+	index indexCache
 }
 
 // NewCollection is the input to CreateCollection.
@@ -159,9 +161,11 @@ func (s *Service) Add(ctx context.Context, actor, collectionID string, objs []*s
 		st.Failures = append(st.Failures, r)
 	}
 	err := s.Store.InTx(ctx, func(q store.Queries) error {
-		if _, err := q.GetCollection(ctx, collectionID); err != nil {
+		coll, err := q.GetCollection(ctx, collectionID)
+		if err != nil {
 			return err
 		}
+		collectionID = coll.ID // an alias names the same collection
 		last, err := q.LastDateAdded(ctx, collectionID)
 		if err != nil {
 			return err
@@ -229,6 +233,7 @@ func (s *Service) Add(ctx context.Context, actor, collectionID string, objs []*s
 	if err != nil {
 		return nil, err
 	}
+	s.changed()
 	return st, nil
 }
 
@@ -288,6 +293,7 @@ func (s *Service) Objects(ctx context.Context, f store.STIXFilter) (rows []store
 
 // Delete removes an object's versions from a collection.
 func (s *Service) Delete(ctx context.Context, actor, collectionID, id string, versions []time.Time) error {
+	defer s.changed()
 	return s.Store.InTx(ctx, func(q store.Queries) error {
 		n, err := q.DeleteObject(ctx, collectionID, id, versions)
 		if err != nil {

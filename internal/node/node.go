@@ -28,6 +28,7 @@ import (
 	"github.com/liaison-dev/liaison/internal/federation"
 	"github.com/liaison-dev/liaison/internal/identity"
 	"github.com/liaison-dev/liaison/internal/intel"
+	"github.com/liaison-dev/liaison/internal/intel/pattern"
 	"github.com/liaison-dev/liaison/internal/intel/stix"
 	"github.com/liaison-dev/liaison/internal/intel/taxii"
 	"github.com/liaison-dev/liaison/internal/store"
@@ -164,12 +165,12 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Node, error) {
 	n.Auth = &auth.Service{Store: st, Clock: n.Clock}
 	n.Directory = &directory.Service{Store: st, Clock: n.Clock}
 	n.Peers = &identity.Peers{Store: st, Clock: n.Clock, Self: cfg.Party}
-	n.Intel = &intel.Service{Store: st, Clock: n.Clock, Parser: &stix.Parser{}}
+	n.Intel = &intel.Service{Store: st, Clock: n.Clock, Parser: &stix.Parser{CheckPattern: checkPattern}}
 	n.TAXII = &taxii.Server{Intel: n.Intel, Auth: n.Auth, Log: log, Title: "Liaison " + cfg.Party + " (" + cfg.Name + ")",
 		Contact: cfg.Endpoint(), MaxContentLength: cfg.Limits.MaxBodyBytes}
 	n.Federation = federation.New(federation.Config{Identity: id, Store: st, Clock: n.Clock, Log: log,
 		Registry: n.Registry, SpoolDir: cfg.Path("data/federation")})
-	n.API = &api.Server{Log: log, Store: st, Auth: n.Auth, Directory: n.Directory, Peers: n.Peers,
+	n.API = &api.Server{Log: log, Store: st, Auth: n.Auth, Directory: n.Directory, Peers: n.Peers, Intel: n.Intel,
 		Info: n.info, Descriptor: n.Descriptor, MaxBody: cfg.Limits.MaxBodyBytes, Metrics: api.NewMetrics(n.Registry)}
 	return n, nil
 }
@@ -319,4 +320,10 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	<-errc
 	n.Log.Info("stopped")
 	return nil
+}
+
+// checkPattern validates indicator patterns on STIX ingest.
+func checkPattern(src string) error {
+	_, err := pattern.Parse(src)
+	return err
 }

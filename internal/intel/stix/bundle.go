@@ -3,19 +3,9 @@ package stix
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 )
-
-// jsonObject decodes raw as a JSON object of raw members.
-func jsonObject(raw []byte, into *map[string]json.RawMessage) error {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '{' {
-		return errors.New("not an object")
-	}
-	return json.Unmarshal(raw, into)
-}
 
 // ParseObjects reads a STIX bundle ({"type":"bundle","objects":[...]}), a
 // TAXII envelope ({"objects":[...]}) or a bare JSON array of objects, and
@@ -37,7 +27,7 @@ func (p *Parser) ParseObjects(r io.Reader, limit int64) ([]*Object, []error, err
 	var objs []*Object
 	var errs []error
 	for i, raw := range raws {
-		o, err := p.parse(raw, i)
+		o, err := p.parseValid(raw, i)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -47,31 +37,42 @@ func (p *Parser) ParseObjects(r io.Reader, limit int64) ([]*Object, []error, err
 	return objs, errs, nil
 }
 
-func splitObjects(b []byte) ([]json.RawMessage, error) {
+// splitObjects checks the whole input is valid JSON once, then finds the
+// objects' spans without decoding them.
+func splitObjects(b []byte) ([][]byte, error) {
 	b = bytes.TrimSpace(b)
-	var raws []json.RawMessage
+	if !json.Valid(b) {
+		var v any
+		err := json.Unmarshal(b, &v)
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	var raws [][]byte
 	switch {
 	case len(b) > 0 && b[0] == '[':
-		if err := json.Unmarshal(b, &raws); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-		}
+		raws, _ = elements(b)
 	case len(b) > 0 && b[0] == '{':
-		var top struct {
-			Type    string            `json:"type"`
-			ID      string            `json:"id"`
-			Objects []json.RawMessage `json:"objects"`
-		}
-		if err := json.Unmarshal(b, &top); err != nil {
+		top, err := members(b, nil)
+		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 		}
-		if top.Type != "" && top.Type != "bundle" {
+		typ, _ := top.get("type")
+		t, _ := decodeString(typ)
+		if t != "" && t != "bundle" {
 			// A single object on its own.
-			return []json.RawMessage{b}, nil
+			return [][]byte{b}, nil
 		}
-		if top.Type == "bundle" && !ValidID(top.ID) {
-			return nil, fmt.Errorf("%w: bundle id %q is not a STIX identifier", ErrMalformed, top.ID)
+		if t == "bundle" {
+			idRaw, _ := top.get("id")
+			if id, _ := decodeString(idRaw); !ValidID(id) {
+				return nil, fmt.Errorf("%w: bundle id %q is not a STIX identifier", ErrMalformed, id)
+			}
 		}
-		raws = top.Objects
+		objs, ok := top.get("objects")
+		if ok {
+			if raws, ok = elements(objs); !ok {
+				return nil, fmt.Errorf("%w: objects must be a list", ErrMalformed)
+			}
+		}
 	default:
 		return nil, fmt.Errorf("%w: expected a JSON object or array", ErrMalformed)
 	}

@@ -13,7 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -77,17 +77,68 @@ func (e *Error) Error() string {
 // ErrMalformed wraps input that is not JSON of the expected shape.
 var ErrMalformed = errors.New("stix: malformed")
 
-var (
-	typeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$`)
-	// The official schema's identifier rule (common/identifier.json): an
-	// RFC 4122 UUID of version 1-5, hex in either case.
-	uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$`)
-)
+// validType implements the type rule (section 3.1): 3-250 characters of
+// a-z, 0-9 and hyphen, starting and ending alphanumeric, without "--"
+// (which separates type and UUID in identifiers).
+func validType(t string) bool {
+	if len(t) < 3 || len(t) > 250 || t[0] == '-' || t[len(t)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case c == '-':
+			if t[i-1] == '-' {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// validUUID implements the official schema's identifier rule
+// (common/identifier.json): an RFC 4122 UUID of version 1-5, hex in either
+// case.
+func validUUID(u string) bool {
+	if len(u) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := u[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+			continue
+		case 14:
+			if c < '1' || c > '5' {
+				return false
+			}
+			continue
+		case 19:
+			if !strings.ContainsRune("89abAB", rune(c)) {
+				return false
+			}
+			continue
+		}
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
 
 // ValidID reports whether id is a STIX identifier (type--UUID, section 2.9).
 func ValidID(id string) bool {
-	t, u, ok := strings.Cut(id, "--")
-	return ok && typeRE.MatchString(t) && !strings.Contains(t, "--") && uuidRE.MatchString(u)
+	if len(id) < 41 {
+		return false
+	}
+	t, u := id[:len(id)-38], id[len(id)-36:]
+	return id[len(id)-38:len(id)-36] == "--" && validType(t) && validUUID(u)
 }
 
 // ParseTimestamp parses a STIX timestamp (section 2.15): RFC 3339 in UTC
@@ -125,11 +176,20 @@ func (p *Parser) parse(raw []byte, index int) (*Object, error) {
 	if len(raw) > MaxObjectBytes {
 		return nil, &Error{Index: index, Msg: fmt.Sprintf("larger than %d bytes", MaxObjectBytes)}
 	}
-	var props map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &props); err != nil {
+	if !json.Valid(raw) {
+		return nil, &Error{Index: index, Msg: "not valid JSON"}
+	}
+	return p.parseValid(raw, index)
+}
+
+// parseValid validates an object already known to be valid JSON.
+func (p *Parser) parseValid(raw []byte, index int) (*Object, error) {
+	var buf [24]prop
+	ps, err := members(raw, buf[:0])
+	if err != nil {
 		return nil, &Error{Index: index, Msg: "not a JSON object: " + err.Error()}
 	}
-	v := validator{props: props, obj: &Object{Raw: raw}, index: index}
+	v := validator{props: ps, obj: &Object{Raw: raw}, index: index}
 	v.common()
 	if v.err == nil {
 		v.byType(p)
@@ -141,7 +201,7 @@ func (p *Parser) parse(raw []byte, index int) (*Object, error) {
 }
 
 type validator struct {
-	props map[string]json.RawMessage
+	props props
 	obj   *Object
 	index int
 	err   *Error
@@ -154,20 +214,20 @@ func (v *validator) fail(prop, format string, args ...any) {
 }
 
 func (v *validator) has(prop string) bool {
-	r, ok := v.props[prop]
+	r, ok := v.props.get(prop)
 	return ok && !bytes.Equal(r, []byte("null"))
 }
 
 func (v *validator) str(prop string, required bool) string {
-	r, ok := v.props[prop]
+	r, ok := v.props.get(prop)
 	if !ok {
 		if required {
 			v.fail(prop, "is required")
 		}
 		return ""
 	}
-	var s string
-	if err := json.Unmarshal(r, &s); err != nil {
+	s, err := decodeString(r)
+	if err != nil {
 		v.fail(prop, "must be a string")
 		return ""
 	}
@@ -190,27 +250,30 @@ func (v *validator) timestamp(prop string, required bool) time.Time {
 }
 
 func (v *validator) boolean(prop string) bool {
-	r, ok := v.props[prop]
+	r, ok := v.props.get(prop)
 	if !ok {
 		return false
 	}
-	var b bool
-	if err := json.Unmarshal(r, &b); err != nil {
+	switch string(r) {
+	case "true":
+		return true
+	case "false":
+	default:
 		v.fail(prop, "must be true or false")
 	}
-	return b
+	return false
 }
 
 func (v *validator) integer(prop string, required bool, min, max int64) (int64, bool) {
-	r, ok := v.props[prop]
+	r, ok := v.props.get(prop)
 	if !ok {
 		if required {
 			v.fail(prop, "is required")
 		}
 		return 0, false
 	}
-	var n int64
-	if err := json.Unmarshal(r, &n); err != nil {
+	n, err := strconv.ParseInt(string(r), 10, 64)
+	if err != nil {
 		v.fail(prop, "must be an integer")
 		return 0, false
 	}
@@ -220,16 +283,16 @@ func (v *validator) integer(prop string, required bool, min, max int64) (int64, 
 	return n, true
 }
 
-func (v *validator) list(prop string, required bool) []json.RawMessage {
-	r, ok := v.props[prop]
+func (v *validator) list(prop string, required bool) [][]byte {
+	r, ok := v.props.get(prop)
 	if !ok {
 		if required {
 			v.fail(prop, "is required")
 		}
 		return nil
 	}
-	var l []json.RawMessage
-	if err := json.Unmarshal(r, &l); err != nil {
+	l, ok := elements(r)
+	if !ok {
 		v.fail(prop, "must be a list")
 		return nil
 	}
@@ -244,8 +307,8 @@ func (v *validator) strings(prop string, required bool) []string {
 	l := v.list(prop, required)
 	out := make([]string, 0, len(l))
 	for i, r := range l {
-		var s string
-		if err := json.Unmarshal(r, &s); err != nil {
+		s, err := decodeString(r)
+		if err != nil {
 			v.fail(fmt.Sprintf("%s[%d]", prop, i), "must be a string")
 			return nil
 		}

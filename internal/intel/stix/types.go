@@ -60,7 +60,7 @@ func (v *validator) common() {
 	if v.err != nil {
 		return
 	}
-	if !typeRE.MatchString(o.Type) || strings.Contains(o.Type, "--") {
+	if !validType(o.Type) {
 		v.fail("type", "%q: 3-250 characters of a-z, 0-9 and single hyphens", o.Type)
 		return
 	}
@@ -116,12 +116,12 @@ func (v *validator) common() {
 }
 
 func (v *validator) sub(prop string, raw []byte) *validator {
-	s := &validator{obj: v.obj, index: v.index}
-	if err := jsonObject(raw, &s.props); err != nil {
+	ps, err := members(raw, nil)
+	if err != nil {
 		v.fail(prop, "must be an object")
 		return nil
 	}
-	return s
+	return &validator{obj: v.obj, index: v.index, props: ps}
 }
 
 func (v *validator) lift(prefix string, s *validator) {
@@ -189,7 +189,7 @@ func (v *validator) byType(p *Parser) {
 		}
 	case "malware":
 		family := v.boolean("is_family")
-		if _, ok := v.props["is_family"]; !ok {
+		if _, ok := v.props.get("is_family"); !ok {
 			v.fail("is_family", "is required")
 		}
 		if family {
@@ -268,7 +268,7 @@ func (v *validator) byType(p *Parser) {
 	case "domain-name", "email-addr", "ipv4-addr", "ipv6-addr", "mac-addr", "url":
 		v.str("value", true)
 	case "email-message":
-		if _, ok := v.props["is_multipart"]; !ok {
+		if _, ok := v.props.get("is_multipart"); !ok {
 			v.fail("is_multipart", "is required")
 		}
 	case "file":

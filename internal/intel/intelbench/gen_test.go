@@ -1,0 +1,39 @@
+package intelbench
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/TcM1911/stix2"
+
+	"github.com/liaison-dev/liaison/internal/intel/stix"
+)
+
+func TestBundleIsValid(t *testing.T) {
+	var p stix.Parser
+	objs, errs, err := p.ParseObjects(bytes.NewReader(Bundle(200, 1)), 1<<24)
+	if err != nil || len(errs) > 0 || len(objs) != 200 {
+		t.Fatalf("%d objects, %v, %v", len(objs), errs, err)
+	}
+	c, err := stix2.FromJSON(Bundle(200, 1))
+	if err != nil || len(c.AllObjects()) != 200 {
+		t.Fatalf("peer parsed %v, %v", c, err)
+	}
+}
+
+func BenchmarkOurs(b *testing.B) {
+	data := Bundle(10000, 1)
+	var p stix.Parser
+	for b.Loop() {
+		p.ParseObjects(bytes.NewReader(data), 1<<28)
+	}
+	b.ReportMetric(float64(10000*b.N)/b.Elapsed().Seconds(), "objs/s")
+}
+
+func BenchmarkPeer(b *testing.B) {
+	data := Bundle(10000, 1)
+	for b.Loop() {
+		stix2.FromJSON(data)
+	}
+	b.ReportMetric(float64(10000*b.N)/b.Elapsed().Seconds(), "objs/s")
+}
