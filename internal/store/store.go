@@ -50,8 +50,6 @@ type Store interface {
 type Queries interface {
 	LedgerQueries
 	ProgressQueries
-	LedgerQueries
-	ProgressQueries
 	CreateAgency(ctx context.Context, a Agency) error
 	ListAgencies(ctx context.Context) ([]Agency, error)
 	GetAgency(ctx context.Context, code string) (Agency, error)
@@ -90,6 +88,7 @@ type Queries interface {
 
 	FederationQueries
 	IntelQueries
+	RequestQueries
 }
 
 // Agency is an organisation of the node's party (ministry of justice, police

@@ -47,6 +47,11 @@ func Run(t *testing.T, open Opener) {
 		{"Receipts", testReceipts},
 		{"Inbox", testInbox},
 		{"PeerKeys", testPeerKeys},
+		{"Requests", testRequests},
+		{"RequestEvents", testRequestEvents},
+		{"AttachmentsCustody", testAttachmentsCustody},
+		{"Escalations", testEscalations},
+		{"Hotline", testHotline},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
