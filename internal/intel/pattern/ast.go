@@ -165,7 +165,7 @@ type Comparison struct {
 	// Value is the constant; for IN its Kind is KindSet. Unused for EXISTS.
 	Value Value
 
-	like   *regexp.Regexp // LIKE, compiled
+	like   *lazyRegexp    // LIKE, compiled on first use
 	re     *regexp.Regexp // MATCHES, nil when RE2 rejects it
 	prefix netip.Prefix   // ISSUBSET / ISSUPERSET
 }

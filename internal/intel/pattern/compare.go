@@ -52,7 +52,7 @@ func (c *Comparison) testValue(v any) bool {
 		return r != c.Negated
 	case OpLike:
 		s, ok := v.(string)
-		return ok && c.like.MatchString(s) != c.Negated
+		return ok && c.like.get().MatchString(s) != c.Negated
 	case OpMatches:
 		switch x := v.(type) {
 		case string:

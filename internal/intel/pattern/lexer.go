@@ -337,7 +337,8 @@ func (l *lexer) number() token {
 // SPEC: STIX 2.1 §9.4 — inside a string constant only \' and \\ are escapes.
 func (l *lexer) stringLit() token {
 	p := l.pos()
-	var b strings.Builder
+	var b strings.Builder // used only once an escape is seen
+	escaped := false
 	i := l.off + 1
 	for {
 		if i >= len(l.src) {
@@ -347,10 +348,18 @@ func (l *lexer) stringLit() token {
 		switch c {
 		case '\'':
 			text := l.src[l.off : i+1]
+			str := b.String()
+			if !escaped {
+				str = text[1 : len(text)-1]
+			}
 			l.advance(len(text))
-			return token{kind: tString, pos: p, text: text, str: b.String()}
+			return token{kind: tString, pos: p, text: text, str: str}
 		case '\\':
 			if i+1 < len(l.src) && (l.src[i+1] == '\'' || l.src[i+1] == '\\') {
+				if !escaped {
+					escaped = true
+					b.WriteString(l.src[l.off+1 : i])
+				}
 				b.WriteByte(l.src[i+1])
 				i += 2
 				continue
@@ -358,7 +367,9 @@ func (l *lexer) stringLit() token {
 			l.advance(i - l.off)
 			l.fail(l.pos(), `invalid escape in string: only \' and \\ are allowed`)
 		default:
-			b.WriteByte(c)
+			if escaped {
+				b.WriteByte(c)
+			}
 			i++
 		}
 	}

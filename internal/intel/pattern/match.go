@@ -94,6 +94,7 @@ type matcher struct {
 	obs       []*ObservedData
 	work      int
 	truncated bool
+	buf       [2][]any // scratch for values, reused between calls
 }
 
 // spend charges n units of work and reports whether the budget allows
@@ -111,8 +112,9 @@ func (m *matcher) eval(e ObservationExpr) []binding {
 	switch e := e.(type) {
 	case *Observation:
 		var out []binding
+		types := objectTypes(e.Comparison)
 		for i, od := range m.obs {
-			if m.holds(e.Comparison, od) {
+			if m.holds(e.Comparison, types, od) {
 				out = append(out, binding{int32(i)})
 			}
 			if len(out) >= MaxBindings {
@@ -321,21 +323,22 @@ func (m *matcher) minLast(b binding) time.Time {
 	return t
 }
 
-// holds reports whether one SCO of od satisfies c.
-func (m *matcher) holds(c ComparisonExpr, od *ObservedData) bool {
-	for _, k := range od.keys {
-		if m.test(c, od, od.Objects[k]) {
+// holds reports whether one SCO of od satisfies c; types lists the object
+// types c can hold for.
+func (m *matcher) holds(c ComparisonExpr, types []string, od *ObservedData) bool {
+	for i, k := range od.keys {
+		if t := od.types[i]; contains(types, t) && m.test(c, od, t, od.Objects[k]) {
 			return true
 		}
 	}
 	return false
 }
 
-func (m *matcher) test(c ComparisonExpr, od *ObservedData, root map[string]any) bool {
+func (m *matcher) test(c ComparisonExpr, od *ObservedData, rootType string, root map[string]any) bool {
 	switch c := c.(type) {
 	case *ComparisonOp:
 		for _, o := range c.Operands {
-			r := m.test(o, od, root)
+			r := m.test(o, od, rootType, root)
 			if c.Op == CmpOr && r {
 				return true
 			}
@@ -345,7 +348,7 @@ func (m *matcher) test(c ComparisonExpr, od *ObservedData, root map[string]any) 
 		}
 		return c.Op == CmpAnd
 	case *Comparison:
-		if root["type"] != c.Path.Type {
+		if rootType != c.Path.Type {
 			return false
 		}
 		vals := m.values(od, root, c.Path.Steps)
@@ -369,10 +372,12 @@ func (m *matcher) test(c ComparisonExpr, od *ObservedData, root map[string]any) 
 // and a *_refs list by the list of objects, resolved within the
 // observation; unresolved references drop out. *_hex and *_bin property
 // values become bytes.
+//
+// The result aliases scratch space and is valid until the next call.
 func (m *matcher) values(od *ObservedData, root map[string]any, steps []Step) []any {
-	cur := []any{root}
-	for _, s := range steps {
-		var next []any
+	cur := append(m.buf[0][:0], root)
+	for si, s := range steps {
+		next := m.buf[(si+1)%2][:0]
 		for _, v := range cur {
 			switch s.Kind {
 			case StepKey:
@@ -410,6 +415,7 @@ func (m *matcher) values(od *ObservedData, root map[string]any, steps []Step) []
 				break
 			}
 		}
+		m.buf[(si+1)%2] = next
 		if len(next) == 0 {
 			return nil
 		}

@@ -26,8 +26,9 @@ type ObservedData struct {
 	// int64 or float64.
 	Objects map[string]map[string]any
 
-	keys []string                  // Objects' keys, sorted
-	pool map[string]map[string]any // every SCO of the input by id
+	keys  []string                  // Objects' keys, sorted
+	types []string                  // the "type" of each object in keys order
+	pool  map[string]map[string]any // every SCO of the input by id
 }
 
 // DecodeObservedData reads observed-data for matching from JSON: a STIX
@@ -205,6 +206,10 @@ func (od *ObservedData) index() {
 		od.keys = append(od.keys, k)
 	}
 	sort.Strings(od.keys)
+	od.types = make([]string, len(od.keys))
+	for i, k := range od.keys {
+		od.types[i], _ = od.Objects[k]["type"].(string)
+	}
 }
 
 // resolve finds the object a reference names: a key of the objects

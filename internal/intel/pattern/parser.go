@@ -5,7 +5,9 @@ import (
 	"math"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -107,6 +109,15 @@ func (p *parser) expect(k tokKind, want string) token {
 	return t
 }
 
+// expectClose is expect for a closing token; the message names where the
+// construct was opened, formatted only on failure.
+func (p *parser) expectClose(k tokKind, what string, open Pos) {
+	if p.tok.kind != k {
+		p.unexpected(what + " opened at " + open.String())
+	}
+	p.next()
+}
+
 func (p *parser) enter(pos Pos) {
 	p.depth++
 	if p.depth > MaxDepth {
@@ -147,14 +158,14 @@ func (p *parser) observationUnit() ObservationExpr {
 		p.enter(start)
 		p.next()
 		c := p.comparisonOr()
-		p.expect(tRBrack, "']' to close the observation expression opened at "+start.String())
+		p.expectClose(tRBrack, "']' to close the observation expression", start)
 		p.leave()
 		return &Observation{Pos: start, Comparison: c, Qualifiers: p.qualifiers(true)}
 	case tLParen:
 		p.enter(start)
 		p.next()
 		e := p.observationExpressions()
-		p.expect(tRParen, "')' to close the group opened at "+start.String())
+		p.expectClose(tRParen, "')' to close the group", start)
 		p.leave()
 		return &Group{Pos: start, Expr: e, Qualifiers: p.qualifiers(false)}
 	}
@@ -355,7 +366,7 @@ func (p *parser) propTest() ComparisonExpr {
 		p.enter(start)
 		p.next()
 		c := p.comparisonOr()
-		p.expect(tRParen, "')' to close the parenthesis opened at "+start.String())
+		p.expectClose(tRParen, "')' to close the parenthesis", start)
 		p.leave()
 		return c
 	case tEXISTS:
@@ -382,7 +393,7 @@ func (p *parser) propTest() ComparisonExpr {
 		p.next()
 		c.Value = p.primitive(true)
 	case tLT, tLE, tGT, tGE:
-		c.Op = map[tokKind]Operator{tLT: OpLess, tLE: OpLessEqual, tGT: OpGreater, tGE: OpGreaterEqual}[opTok.kind]
+		c.Op = OpLess + Operator(opTok.kind-tLT) // tLT, tLE, tGT, tGE are in Operator order
 		p.next()
 		c.Value = p.primitive(false)
 	case tIN:
@@ -393,7 +404,7 @@ func (p *parser) propTest() ComparisonExpr {
 		c.Op = OpLike
 		p.next()
 		c.Value = p.stringOperand("LIKE")
-		c.like = likeRegexp(c.Value.Str)
+		c.like = &lazyRegexp{src: likeRegexp(c.Value.Str)}
 	case tMATCHES:
 		c.Op = OpMatches
 		p.next()
@@ -464,7 +475,7 @@ func (p *parser) objectPath() ObjectPath {
 				p.unexpected("a list index or '*'")
 			}
 			p.next()
-			p.expect(tRBrack, "']' to close the list index opened at "+open.String())
+			p.expectClose(tRBrack, "']' to close the list index", open)
 		default:
 			return path
 		}
@@ -487,10 +498,25 @@ func (p *parser) keyStep() Step {
 	return Step{}
 }
 
-var typeNameRE = regexp.MustCompile(`^([a-z][a-z0-9]*)+(-[a-z0-9]+)*-?$`)
-
+// validTypeName checks ^([a-z][a-z0-9]*)+(-[a-z0-9]+)*-?$ with length
+// 3..250: a lower-case letter first, no "--", a hyphen only at the end or
+// before a letter or digit.
 func validTypeName(s string) bool {
-	return len(s) >= 3 && len(s) <= 250 && typeNameRE.MatchString(s)
+	if len(s) < 3 || len(s) > 250 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case c == '-':
+			if s[i-1] == '-' {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func (p *parser) literal(t token) Value {
@@ -568,7 +594,7 @@ func (p *parser) set() Value {
 			p.next()
 			continue
 		}
-		p.expect(tRParen, "',' or ')' in the IN set opened at "+open.String())
+		p.expectClose(tRParen, "',' or ')' in the IN set", open)
 		return v
 	}
 }
@@ -579,9 +605,22 @@ func sameKind(a, b ValueKind) bool {
 	return a == b || num(a) && num(b) || bin(a) && bin(b)
 }
 
+// lazyRegexp compiles on first use, so parsing (done for every indicator
+// ingested) does not pay for regular expressions only matching needs.
+type lazyRegexp struct {
+	once sync.Once
+	src  string
+	re   *regexp.Regexp
+}
+
+func (l *lazyRegexp) get() *regexp.Regexp {
+	l.once.Do(func() { l.re = regexp.MustCompile(l.src) })
+	return l.re
+}
+
 // likeRegexp translates a LIKE operand: '%' is any run of characters, '_'
 // one character, everything else literal; the whole value must match.
-func likeRegexp(s string) *regexp.Regexp {
+func likeRegexp(s string) string {
 	var b strings.Builder
 	b.WriteString(`(?s)^`)
 	for _, r := range s {
@@ -595,7 +634,7 @@ func likeRegexp(s string) *regexp.Regexp {
 		}
 	}
 	b.WriteString("$")
-	return regexp.MustCompile(b.String())
+	return b.String()
 }
 
 // parsePrefix reads an IP address (a /32 or /128) or a CIDR block.
@@ -618,23 +657,42 @@ func parsePrefix(s string) (netip.Prefix, bool) {
 	return netip.PrefixFrom(a, a.BitLen()), true
 }
 
-// hashPatterns are the hash algorithms the OASIS validator checks, keyed by
-// name upper-cased without '-'.
-var hashPatterns = map[string]*regexp.Regexp{
-	"MD5":       regexp.MustCompile(`^[a-fA-F0-9]{32}$`),
-	"MD6":       regexp.MustCompile(`^([a-fA-F0-9]{32}|[a-fA-F0-9]{40}|[a-fA-F0-9]{56}|[a-fA-F0-9]{64}|[a-fA-F0-9]{96}|[a-fA-F0-9]{128})$`),
-	"RIPEMD160": regexp.MustCompile(`^[a-fA-F0-9]{40}$`),
-	"SHA1":      regexp.MustCompile(`^[a-fA-F0-9]{40}$`),
-	"SHA224":    regexp.MustCompile(`^[a-fA-F0-9]{56}$`),
-	"SHA256":    regexp.MustCompile(`^[a-fA-F0-9]{64}$`),
-	"SHA384":    regexp.MustCompile(`^[a-fA-F0-9]{96}$`),
-	"SHA512":    regexp.MustCompile(`^[a-fA-F0-9]{128}$`),
-	"SHA3224":   regexp.MustCompile(`^[a-fA-F0-9]{56}$`),
-	"SHA3256":   regexp.MustCompile(`^[a-fA-F0-9]{64}$`),
-	"SHA3384":   regexp.MustCompile(`^[a-fA-F0-9]{96}$`),
-	"SHA3512":   regexp.MustCompile(`^[a-fA-F0-9]{128}$`),
-	"SSDEEP":    regexp.MustCompile(`^[a-zA-Z0-9/+:.]{1,128}$`),
-	"WHIRLPOOL": regexp.MustCompile(`^[a-fA-F0-9]{128}$`),
+// hashLengths are the hex lengths of the hash algorithms the OASIS
+// validator checks, keyed by name upper-cased without '-'. SSDEEP is
+// checked separately.
+var hashLengths = map[string][]int{
+	"MD5": {32}, "MD6": {32, 40, 56, 64, 96, 128}, "RIPEMD160": {40},
+	"SHA1": {40}, "SHA224": {56}, "SHA256": {64}, "SHA384": {96}, "SHA512": {128},
+	"SHA3224": {56}, "SHA3256": {64}, "SHA3384": {96}, "SHA3512": {128},
+	"WHIRLPOOL": {128},
+}
+
+func validHash(algo, v string) (known, ok bool) {
+	if algo == "SSDEEP" {
+		if len(v) < 1 || len(v) > 128 {
+			return true, false
+		}
+		for i := 0; i < len(v); i++ {
+			c := v[i]
+			if !(isIdentStart(c) && c != '_' || isDigit(c) || c == '/' || c == '+' || c == ':' || c == '.') {
+				return true, false
+			}
+		}
+		return true, true
+	}
+	lengths, known := hashLengths[algo]
+	if !known {
+		return false, true
+	}
+	if !slices.Contains(lengths, len(v)) {
+		return true, false
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; !(isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return true, false
+		}
+	}
+	return true, true
 }
 
 // checkHash rejects a string constant compared for (in)equality with a
@@ -655,16 +713,13 @@ func checkHash(p *parser, c *Comparison) {
 	if !inHashes {
 		return
 	}
-	re, ok := hashPatterns[strings.ReplaceAll(strings.ToUpper(last.Key), "-", "")]
-	if !ok {
-		return
-	}
+	algo := strings.ReplaceAll(strings.ToUpper(last.Key), "-", "")
 	vals := []Value{c.Value}
 	if c.Op == OpIn {
 		vals = c.Value.Set
 	}
 	for _, v := range vals {
-		if v.Kind == KindString && !re.MatchString(v.Str) {
+		if known, ok := validHash(algo, v.Str); known && v.Kind == KindString && !ok {
 			p.failf(v.Pos, "'%s' is not a valid %s hash", v.Str, last.Key)
 		}
 	}
