@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/liaison-dev/liaison/internal/auth"
+	"github.com/liaison-dev/liaison/internal/federation"
 	"github.com/liaison-dev/liaison/internal/identity"
 	"github.com/liaison-dev/liaison/internal/node"
 	"github.com/liaison-dev/liaison/internal/store"
@@ -274,23 +275,15 @@ func peerCmd() *cobra.Command {
 		Use: "list --dir DIR [--json]", Short: "List paired peers", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withNode(cmd, ldir, func(nd *node.Node) error {
-				peers, err := nd.Store.ListPeers(cmd.Context())
+				// Each peer with its last contact, queue depth and health.
+				peers, err := federation.PeerStatuses(cmd.Context(), nd.Store)
 				if err != nil {
 					return err
 				}
 				if asJSON {
 					return printJSON(cmd.OutOrStdout(), peers)
 				}
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "PARTY\tNAME\tENDPOINT\tSIGNING KEY\tTLS FINGERPRINT\tLAST CONTACT")
-				for _, p := range peers {
-					last := "never"
-					if !p.LastContact.IsZero() {
-						last = p.LastContact.Format(time.RFC3339)
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s…\t%s\n", p.Party, p.Name, p.Endpoint, identity.KeyFingerprint(p.SigningKey), p.TLSFingerprint[:16], last)
-				}
-				return tw.Flush()
+				return printPeerStatuses(cmd, peers, false)
 			})
 		},
 	}
