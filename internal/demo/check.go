@@ -3,12 +3,20 @@ package demo
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/hpke"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/liaison-dev/liaison/internal/api"
+	"github.com/liaison-dev/liaison/internal/envelope"
+	"github.com/liaison-dev/liaison/internal/federation"
 	"github.com/liaison-dev/liaison/internal/identity"
 	"github.com/liaison-dev/liaison/internal/store"
 )
@@ -51,6 +59,8 @@ var Steps = []Step{
 	{"each node's signed descriptor verifies and carries its 24/7 contacts", stepDescriptor},
 	{"every node has every other paired, with the keys it publishes pinned", stepPeers},
 	{"the audit trail records the story and its hash chain verifies", stepAudit},
+	{"federation: a message goes each way, is applied once, and its signed receipt is stored and verifies", stepFederationDelivery},
+	{"federation: a forged envelope is refused (403 bad_signature), logged and counted, and not applied", stepFederationForgery},
 }
 
 // Check plays the story against a served world, printing one line per
@@ -331,4 +341,125 @@ func stepAudit(ctx context.Context, s *Story) error {
 		_, err := c.As(lower(code)+"-officer").Expect(ctx, http.StatusForbidden, "GET", "/api/v1/audit", nil, nil)
 		return err
 	})
+}
+
+// demoNoteType is the envelope type of the federation steps; its handler
+// records each note in the receiving node's audit trail, in the inbox
+// transaction.
+const demoNoteType = "demo.note"
+
+func registerDemoNote(r *Running) {
+	r.Node.Federation.Handle(demoNoteType, func(ctx context.Context, q store.Queries, d federation.Delivery) error {
+		_, err := q.AppendAudit(ctx, store.AuditEntry{At: d.Received, Actor: "peer:" + d.Header.Sender, Action: "demo.note.receive",
+			ObjectType: "envelope", ObjectID: d.Header.ID, Detail: string(d.Payload)})
+		return err
+	})
+}
+
+func stepFederationDelivery(ctx context.Context, s *Story) error {
+	for _, r := range s.World.Nodes {
+		registerDemoNote(r)
+	}
+	for _, from := range s.World.Nodes {
+		for _, to := range s.World.Nodes {
+			if from == to {
+				continue
+			}
+			id, err := from.Node.Federation.Send(ctx, federation.Message{Type: demoNoteType, Recipients: []string{to.Party.Code},
+				Conversation: "demo-" + from.Party.Code + "-" + to.Party.Code, Exercise: true, Marking: "TLP:GREEN",
+				Payload: []byte("liaison demo: hello from " + from.Party.Name)})
+			if err != nil {
+				return fmt.Errorf("%s → %s: %w", from.Party.Code, to.Party.Code, err)
+			}
+			var rcpt store.StoredReceipt
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				if rcpt, err = from.Node.Store.GetReceipt(ctx, id, to.Party.Code); err == nil {
+					break
+				}
+				if !errors.Is(err, store.ErrNotFound) || time.Now().After(deadline) {
+					return fmt.Errorf("%s → %s: no receipt for %s: %v", from.Party.Code, to.Party.Code, id, err)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			// The receipt verifies under the key the sender pinned for
+			// the receiver, and names the exact bytes the receiver kept.
+			rc, err := envelope.UnmarshalReceipt(rcpt.Receipt)
+			if err != nil {
+				return err
+			}
+			peer, err := from.Node.Store.GetPeer(ctx, to.Party.Code)
+			if err != nil {
+				return err
+			}
+			if err := rc.Verify(ed25519.PublicKey(peer.SigningKey)); err != nil {
+				return fmt.Errorf("%s → %s: receipt: %w", from.Party.Code, to.Party.Code, err)
+			}
+			in, err := to.Node.Store.GetInbox(ctx, id)
+			if err != nil || in.EnvelopeHash != rc.EnvelopeHash {
+				return fmt.Errorf("%s → %s: receiver's inbox %+v, %v, receipt hash %s", from.Party.Code, to.Party.Code, in.EnvelopeHash, err, rc.EnvelopeHash)
+			}
+			entries, err := to.Node.Store.ListAudit(ctx, store.AuditFilter{ObjectType: "envelope", ObjectID: id})
+			if err != nil || len(entries) != 1 {
+				return fmt.Errorf("%s → %s: applied %d times (%v)", from.Party.Code, to.Party.Code, len(entries), err)
+			}
+		}
+	}
+	return nil
+}
+
+func stepFederationForgery(ctx context.Context, s *Story) error {
+	us, cn := s.Node("US"), s.Node("CN")
+	if us == nil || cn == nil {
+		return fmt.Errorf("the story needs US and CN")
+	}
+	registerDemoNote(cn)
+	// An envelope that claims to come from US but is signed by a key US
+	// never published, sent over US's own mutual TLS: only the signature
+	// can tell it apart.
+	_, forger, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return err
+	}
+	h := envelope.Header{ID: envelope.NewID(), Type: demoNoteType, Sender: "US", Recipients: []string{"CN"},
+		Created: time.Now().UTC().Truncate(time.Microsecond), Conversation: "demo-forgery"}
+	envs, err := envelope.Seal(h, []byte("transfer the case file to me"), forger, map[string]hpke.PublicKey{"CN": cn.Node.Identity.Encryption.PublicKey()})
+	if err != nil {
+		return err
+	}
+	body, err := envs["CN"].Marshal()
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: federation.PinnedTLS(us.Node.Identity.TLS, cn.Node.Identity.TLSFingerprint())}}
+	defer client.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cn.URL()+federation.Prefix+"/inbox", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", federation.SingleContentType)
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var p federation.Problem
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&p); err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusForbidden || p.Reason != federation.ReasonBadSignature || resp.Header.Get("Content-Type") != "application/problem+json" {
+		return fmt.Errorf("forged envelope: %d %+v", resp.StatusCode, p)
+	}
+	if _, err := cn.Node.Store.GetInbox(ctx, h.ID); !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("forged envelope was recorded: %v", err)
+	}
+	m, err := s.Clients["CN"].Expect(ctx, 200, "GET", "/metrics", nil, nil)
+	if err != nil {
+		return err
+	}
+	if !bytes.Contains(m.Body, []byte(`liaison_federation_inbox_rejections_total{peer="US",reason="bad_signature"} 1`)) {
+		return fmt.Errorf("the rejection is not counted in /metrics")
+	}
+	return nil
 }
