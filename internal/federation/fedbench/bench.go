@@ -284,7 +284,7 @@ func waitReceipts(ctx context.Context, us *benchNode, party string, want int64, 
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return fmt.Errorf("only %d of %d receipts after %s", n, want, limit)
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -47,6 +47,7 @@ CREATE TABLE fed_receipts (
 	stored        BIGINT NOT NULL,
 	PRIMARY KEY (envelope_id, receiver)
 );
+CREATE INDEX fed_receipts_receiver ON fed_receipts (receiver, stored);
 
 -- Envelopes received and applied, at most once each (the primary key is
 -- the deduplication), with the receipt we answered.
