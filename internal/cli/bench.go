@@ -14,7 +14,8 @@ import (
 // its figures and the same-run baseline.
 func benchCmd() *cobra.Command {
 	c := &cobra.Command{Use: "bench", Short: "Measure throughput and latency on this machine, against a same-run baseline"}
-	c.AddCommand(benchFederationCmd())
+	c.AddCommand(benchFederationCmd(), benchIntelCmd(), benchMatchCmd())
+	c.AddCommand(benchLedgerCmd())
 	return c
 }
 

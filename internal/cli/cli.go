@@ -120,7 +120,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Version:       node.Version,
 	}
 	root.AddCommand(initCmd(), serveCmd(), userCmd(), tokenCmd(), agencyCmd(), contactCmd(), peerCmd(), descriptorCmd(), demoCmd(), intelCmd())
-	root.AddCommand(benchCmd(), federationCmd())
+	root.AddCommand(logCmd(), roundCmd())
 	root.AddCommand(benchCmd(), federationCmd())
 	return root
 }
@@ -131,6 +131,10 @@ func actor() string {
 		return "cli:" + u.Username
 	}
 	return "cli"
+}
+
+func printJSONLine(w io.Writer, v any) error {
+	return json.NewEncoder(w).Encode(v)
 }
 
 func printJSON(w io.Writer, v any) error {

@@ -171,15 +171,21 @@ func (s *Service) Add(ctx context.Context, actor, collectionID string, objs []*s
 			return err
 		}
 		now := s.Clock.Now().Truncate(time.Microsecond)
-		known := map[string][]store.STIXRow{}
-		var rows []store.STIXRow
+		ids := make([]string, len(objs))
+		for i, o := range objs {
+			ids[i] = o.ID
+		}
+		stored, err := q.ObjectVersionsIn(ctx, collectionID, ids)
+		if err != nil {
+			return err
+		}
+		known := make(map[string][]store.STIXRow, len(stored))
+		for _, r := range stored {
+			known[r.ID] = append(known[r.ID], r)
+		}
+		rows := make([]store.STIXRow, 0, len(objs))
 		for _, o := range objs {
-			versions, ok := known[o.ID]
-			if !ok {
-				if versions, err = q.ObjectVersions(ctx, collectionID, o.ID); err != nil {
-					return err
-				}
-			}
+			versions := known[o.ID]
 			version := stix.FormatTimestamp(o.Version())
 			dup, msg := checkVersion(o, versions)
 			if msg != "" {

@@ -23,6 +23,9 @@ type IntelQueries interface {
 	// ObjectVersions returns the stored versions of one object, oldest
 	// first, without bodies.
 	ObjectVersions(ctx context.Context, collectionID, id string) ([]STIXRow, error)
+	// ObjectVersionsIn is ObjectVersions for many ids at once (ingest
+	// checks a whole batch with a few queries).
+	ObjectVersionsIn(ctx context.Context, collectionID string, ids []string) ([]STIXRow, error)
 	// InsertObjects stores object versions in one statement per batch.
 	// Each row's DateAdded must be unique within its collection and later
 	// than any before it; Latest must be set on the newest version, and
@@ -179,6 +182,25 @@ func scanSTIX(r *sql.Rows, withBody bool) (STIXRow, error) {
 func (q queries) ObjectVersions(ctx context.Context, collectionID, id string) ([]STIXRow, error) {
 	rows, err := q.query(ctx, `SELECT `+stixCols+` FROM stix_objects WHERE collection_id = ? AND id = ? ORDER BY version`, collectionID, id)
 	return collect(rows, err, func(r *sql.Rows) (STIXRow, error) { return scanSTIX(r, false) })
+}
+
+func (q queries) ObjectVersionsIn(ctx context.Context, collectionID string, ids []string) ([]STIXRow, error) {
+	var out []STIXRow
+	for len(ids) > 0 {
+		n := min(len(ids), insertBatch)
+		args := []any{collectionID}
+		for _, id := range ids[:n] {
+			args = append(args, id)
+		}
+		rows, err := q.query(ctx, `SELECT `+stixCols+` FROM stix_objects WHERE collection_id = ? AND id IN (?`+strings.Repeat(", ?", n-1)+`) ORDER BY id, version`, args...)
+		got, err := collect(rows, err, func(r *sql.Rows) (STIXRow, error) { return scanSTIX(r, false) })
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got...)
+		ids = ids[n:]
+	}
+	return out, nil
 }
 
 // insertBatch bounds the rows of one multi-row INSERT (SQLite allows

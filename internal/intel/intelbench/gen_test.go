@@ -37,3 +37,24 @@ func BenchmarkPeer(b *testing.B) {
 	}
 	b.ReportMetric(float64(10000*b.N)/b.Elapsed().Seconds(), "objs/s")
 }
+
+func TestRunIntelSmall(t *testing.T) {
+	res, err := RunIntel(t.Context(), IntelOptions{Parse: 500, Collection: 3000, Pages: 5, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StoredObjsPerS <= 0 || res.Ratio <= 0 || res.TAXIIPageObjects != 1000 || res.TAXIIPageP99Ms <= 0 {
+		t.Fatalf("%+v", res)
+	}
+}
+
+func TestRunMatchSmall(t *testing.T) {
+	res, err := RunMatch(t.Context(), MatchOptions{Indicators: 20000, Lookups: 10000, Bulk: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Four in five benchmark observables name an indexed indicator.
+	if res.BulkMatched < 7000 || res.LookupsPerS <= 0 || res.IndexBytes == 0 {
+		t.Fatalf("%+v", res)
+	}
+}

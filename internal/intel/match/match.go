@@ -49,13 +49,16 @@ type Indicator struct {
 // Index is immutable once built and safe for concurrent lookups.
 type Index struct {
 	inds []Indicator
-	// exact maps a normalised key to a posting: an indicator number when
-	// >= 0, else -(n+1) for overflow[n]. Most observables are named by one
-	// indicator, so most postings take no allocation of their own.
-	exact    map[string]int32
+	// Each map holds postings: an indicator number when >= 0, else -(n+1)
+	// for overflow[n]. Most observables are named by one indicator, so most
+	// postings take no allocation of their own. Keys are typed per kind
+	// (addresses as integers, names as the lower-cased string) so that a
+	// lookup builds no key and allocates nothing but its result.
+	names    map[string]map[string]int32 // kind or "hash:ALGO" -> value -> posting
+	ip4      map[uint32]int32
+	ip6      map[[16]byte]int32
 	overflow [][]int32
-	// v4 holds CIDR prefixes by length; v6 likewise. Exact addresses are
-	// in exact.
+	// v4 and v6 hold CIDR prefixes by length.
 	v4 map[int]map[uint32]int32
 	v6 map[int]map[[16]byte]int32
 }
@@ -68,7 +71,8 @@ type Builder struct {
 
 // NewBuilder returns an empty builder sized for n indicators.
 func NewBuilder(n int) *Builder {
-	return &Builder{ix: &Index{exact: make(map[string]int32, n), v4: map[int]map[uint32]int32{}, v6: map[int]map[[16]byte]int32{}}}
+	return &Builder{ix: &Index{names: map[string]map[string]int32{}, ip4: make(map[uint32]int32, n/2),
+		ip6: map[[16]byte]int32{}, v4: map[int]map[uint32]int32{}, v6: map[int]map[[16]byte]int32{}}}
 }
 
 // Add indexes one indicator by its parsed pattern. It reports how many
@@ -102,9 +106,23 @@ func (b *Builder) Add(ind Indicator, p *pattern.Pattern) int {
 				k := key.prefix.Addr().As16()
 				_, ok := m[k]
 				m[k] = ix.post(m[k], n, ok)
+			case key.addr.IsValid() && key.addr.Is4():
+				a := key.addr.As4()
+				k := binary.BigEndian.Uint32(a[:])
+				old, ok := ix.ip4[k]
+				ix.ip4[k] = ix.post(old, n, ok)
+			case key.addr.IsValid():
+				k := key.addr.As16()
+				old, ok := ix.ip6[k]
+				ix.ip6[k] = ix.post(old, n, ok)
 			default:
-				old, ok := ix.exact[key.exact]
-				ix.exact[key.exact] = ix.post(old, n, ok)
+				m := ix.names[key.space]
+				if m == nil {
+					m = map[string]int32{}
+					ix.names[key.space] = m
+				}
+				old, ok := m[key.name]
+				m[key.name] = ix.post(old, n, ok)
 			}
 		}
 	})
@@ -165,9 +183,12 @@ func walkCmp(e pattern.ComparisonExpr, fn func(*pattern.Comparison)) {
 	}
 }
 
+// key is where a value goes: a CIDR prefix, an exact address, or a name
+// in a space (a kind, or "hash:ALGO").
 type key struct {
-	exact  string
-	prefix netip.Prefix
+	prefix      netip.Prefix
+	addr        netip.Addr
+	space, name string
 }
 
 // keysOf returns the index keys a comparison names.
@@ -213,6 +234,10 @@ func pathKind(p pattern.ObjectPath) (kind, algo string) {
 	return "", ""
 }
 
+// hashSpaces names the index space of each hash algorithm.
+var hashSpaces = map[string]string{"MD5": "hash:MD5", "SHA-1": "hash:SHA-1", "SHA-256": "hash:SHA-256",
+	"SHA-512": "hash:SHA-512", "SSDEEP": "hash:SSDEEP", "TLSH": "hash:TLSH"}
+
 // hashAlgo normalises hash algorithm names (STIX hashing-algorithm-ov and
 // the common misspellings in the wild).
 func hashAlgo(s string) string {
@@ -237,6 +262,9 @@ func hashAlgo(s string) string {
 // prefixes), names lower-cased, hashes lower-cased hex.
 func normalise(kind, algo, v string) (key, bool) {
 	v = strings.TrimSpace(v)
+	if v == "" {
+		return key{}, false
+	}
 	switch kind {
 	case IPv4, IPv6:
 		if strings.Contains(v, "/") {
@@ -246,7 +274,7 @@ func normalise(kind, algo, v string) (key, bool) {
 			}
 			p = p.Masked()
 			if p.IsSingleIP() {
-				return key{exact: "ip:" + p.Addr().String()}, true
+				return key{addr: p.Addr().Unmap()}, true
 			}
 			return key{prefix: p}, true
 		}
@@ -254,23 +282,32 @@ func normalise(kind, algo, v string) (key, bool) {
 		if err != nil {
 			return key{}, false
 		}
-		return key{exact: "ip:" + a.Unmap().String()}, true
+		return key{addr: a.Unmap()}, true
 	case Domain:
-		return key{exact: "dn:" + strings.TrimSuffix(strings.ToLower(v), ".")}, v != ""
+		return key{space: Domain, name: strings.TrimSuffix(strings.ToLower(v), ".")}, true
 	case Email:
-		return key{exact: "em:" + strings.ToLower(v)}, v != ""
+		return key{space: Email, name: strings.ToLower(v)}, true
 	case URL:
-		return key{exact: "url:" + v}, v != ""
+		return key{space: URL, name: v}, true
 	case File:
-		return key{exact: "h:" + algo + ":" + strings.ToLower(v)}, v != ""
+		return key{space: hashSpaces[algo], name: strings.ToLower(v)}, true
 	}
 	return key{}, false
 }
 
-// Lookup returns the indicators that mention o, each once, in index order.
-// It allocates only for the result.
+// Lookup returns the indicators that mention o, each once.
 func (ix *Index) Lookup(o Observable) []Indicator {
-	var hits []int32
+	var out []Indicator
+	ix.Each(o, func(ind *Indicator) { out = append(out, *ind) })
+	return out
+}
+
+// Each calls fn for every indicator that mentions o, each once, and
+// returns how many there were. It allocates nothing for the usual case of
+// a few hits, which is what keeps a sweep of millions of observables fast.
+func (ix *Index) Each(o Observable, fn func(*Indicator)) int {
+	var buf [8]int32
+	hits := buf[:0]
 	add := func(p int32) {
 		if p >= 0 {
 			hits = append(hits, p)
@@ -282,21 +319,24 @@ func (ix *Index) Lookup(o Observable) []Indicator {
 	case IPv4, IPv6:
 		a, err := netip.ParseAddr(strings.TrimSpace(o.Value))
 		if err != nil {
-			return nil
+			return 0
 		}
 		a = a.Unmap()
-		if p, ok := ix.exact["ip:"+a.String()]; ok {
-			add(p)
-		}
 		if a.Is4() {
 			b := a.As4()
 			u := binary.BigEndian.Uint32(b[:])
+			if p, ok := ix.ip4[u]; ok {
+				add(p)
+			}
 			for bits, m := range ix.v4 {
 				if p, ok := m[u&mask4(bits)]; ok {
 					add(p)
 				}
 			}
 		} else {
+			if p, ok := ix.ip6[a.As16()]; ok {
+				add(p)
+			}
 			for bits, m := range ix.v6 {
 				pre, _ := a.Prefix(bits)
 				if p, ok := m[pre.Addr().As16()]; ok {
@@ -307,36 +347,46 @@ func (ix *Index) Lookup(o Observable) []Indicator {
 	case File:
 		for algo, h := range o.Hashes {
 			if a := hashAlgo(algo); a != "" {
-				if p, ok := ix.exact["h:"+a+":"+strings.ToLower(h)]; ok {
+				if p, ok := ix.names[hashSpaces[a]][strings.ToLower(h)]; ok {
 					add(p)
 				}
 			}
 		}
 	default:
 		k, ok := normalise(o.Type, "", o.Value)
-		if !ok || k.exact == "" {
-			return nil
+		if !ok || k.space == "" {
+			return 0
 		}
-		if p, ok := ix.exact[k.exact]; ok {
+		if p, ok := ix.names[k.space][k.name]; ok {
 			add(p)
 		}
 	}
-	return ix.collect(hits)
+	return ix.each(hits, fn)
 }
 
-func (ix *Index) collect(hits []int32) []Indicator {
-	if len(hits) == 0 {
-		return nil
+func (ix *Index) each(hits []int32, fn func(*Indicator)) int {
+	if len(hits) > 16 {
+		seen := make(map[int32]bool, len(hits))
+		for _, h := range hits {
+			if !seen[h] {
+				seen[h] = true
+				fn(&ix.inds[h])
+			}
+		}
+		return len(seen)
 	}
-	out := make([]Indicator, 0, len(hits))
-	seen := make(map[int32]bool, len(hits))
-	for _, h := range hits {
-		if !seen[h] {
-			seen[h] = true
-			out = append(out, ix.inds[h])
+	n := 0
+	for i, h := range hits {
+		dup := false
+		for _, prev := range hits[:i] {
+			dup = dup || prev == h
+		}
+		if !dup {
+			fn(&ix.inds[h])
+			n++
 		}
 	}
-	return out
+	return n
 }
 
 func mask4(bits int) uint32 {

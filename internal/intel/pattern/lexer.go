@@ -115,6 +115,10 @@ func (t token) describe() string {
 	if len(s) > 40 {
 		s = s[:37] + "..."
 	}
+	switch t.kind {
+	case tString, tBinary, tHex, tTimestamp:
+		return s // already quoted
+	}
 	return "'" + s + "'"
 }
 

@@ -23,8 +23,9 @@ const (
 	MaxBindings = 4096
 
 	// MaxWork bounds the total number of binding combinations and path
-	// values the matcher examines for one pattern.
-	MaxWork = 20_000_000
+	// values the matcher examines for one pattern: about half a second of
+	// work in the worst case on one core.
+	MaxWork = 4_000_000
 
 	// MaxPathValues bounds how many values one object path may select in
 	// one object (lists of lists expanded with [*]).

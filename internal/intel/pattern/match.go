@@ -205,10 +205,14 @@ func (m *matcher) repeat(bs []binding, n int) []binding {
 		return nil
 	}
 	acc := bs
-	for k := 2; k <= n && len(acc) > 0; k++ {
+	for k := 2; k <= n; k++ {
+		if m.work > MaxWork {
+			// Out of budget before reaching n: no n-fold binding found.
+			return nil
+		}
 		acc = m.join(acc, bs, false)
-		if m.truncated && m.work > MaxWork {
-			break
+		if len(acc) == 0 {
+			return nil
 		}
 	}
 	return acc

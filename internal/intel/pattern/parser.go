@@ -109,11 +109,16 @@ func (p *parser) expect(k tokKind, want string) token {
 	return t
 }
 
-// expectClose is expect for a closing token; the message names where the
-// construct was opened, formatted only on failure.
-func (p *parser) expectClose(k tokKind, what string, open Pos) {
+// expectClose is expect for a closing token; the hint names where the
+// unclosed construct was opened (formatted only on failure).
+func (p *parser) expectClose(k tokKind, want, opener string, open Pos) {
 	if p.tok.kind != k {
-		p.unexpected(what + " opened at " + open.String())
+		t := p.tok
+		msg := "expected " + want + ", found " + t.describe()
+		if t.kind == tEOF {
+			msg = "expected " + want
+		}
+		p.failHint(t.pos, msg, "the "+opener+" at "+open.String()+" is not closed")
 	}
 	p.next()
 }
@@ -158,14 +163,14 @@ func (p *parser) observationUnit() ObservationExpr {
 		p.enter(start)
 		p.next()
 		c := p.comparisonOr()
-		p.expectClose(tRBrack, "']' to close the observation expression", start)
+		p.expectClose(tRBrack, "']'", "'[' of the observation expression", start)
 		p.leave()
 		return &Observation{Pos: start, Comparison: c, Qualifiers: p.qualifiers(true)}
 	case tLParen:
 		p.enter(start)
 		p.next()
 		e := p.observationExpressions()
-		p.expectClose(tRParen, "')' to close the group", start)
+		p.expectClose(tRParen, "')'", "'(' of the group", start)
 		p.leave()
 		return &Group{Pos: start, Expr: e, Qualifiers: p.qualifiers(false)}
 	}
@@ -366,7 +371,7 @@ func (p *parser) propTest() ComparisonExpr {
 		p.enter(start)
 		p.next()
 		c := p.comparisonOr()
-		p.expectClose(tRParen, "')' to close the parenthesis", start)
+		p.expectClose(tRParen, "')'", "'('", start)
 		p.leave()
 		return c
 	case tEXISTS:
@@ -475,7 +480,7 @@ func (p *parser) objectPath() ObjectPath {
 				p.unexpected("a list index or '*'")
 			}
 			p.next()
-			p.expectClose(tRBrack, "']' to close the list index", open)
+			p.expectClose(tRBrack, "']'", "'[' of the list index", open)
 		default:
 			return path
 		}
@@ -594,7 +599,7 @@ func (p *parser) set() Value {
 			p.next()
 			continue
 		}
-		p.expectClose(tRParen, "',' or ')' in the IN set", open)
+		p.expectClose(tRParen, "',' or ')'", "IN set", open)
 		return v
 	}
 }

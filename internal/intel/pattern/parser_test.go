@@ -152,8 +152,8 @@ func TestParseInvalid(t *testing.T) {
 		{"[x_whatever:b = 1]", 1, 2, "invalid object type 'x_whatever'"},
 		{"[File:b = 1]", 1, 2, "invalid object type 'File'"},
 		{"[file:extensions.windows-pebinary-ext.x = 1]", 1, 18, "property name 'windows-pebinary-ext' contains '-'"},
-		{"[file:name = 'a'", 1, 17, "expected ']' to close the observation expression opened at column 1"},
-		{"([file:name = 'a']", 1, 19, "expected ')' to close the group opened at column 1"},
+		{"[file:name = 'a'", 1, 17, "expected ']' at column 17: the '[' of the observation expression at column 1 is not closed"},
+		{"([file:name = 'a']", 1, 19, "the '(' of the group at column 1 is not closed"},
 		{"[file:name = 'a'] [file:name = 'b']", 1, 19, "expected AND, OR, FOLLOWEDBY"},
 		{"[file:name = 'a'] AND", 1, 22, "expected '[' or '('"},
 		{"[file:name = 'abc]", 1, 14, "unterminated string"},
@@ -163,7 +163,7 @@ func TestParseInvalid(t *testing.T) {
 		{"[file:name LIKE 5]", 1, 17, "expected a string constant after LIKE"},
 		{"[file:name IN 'a']", 1, 15, "expected '(' to start the IN set"},
 		{"[file:name IN ('a', 1)]", 1, 21, "IN set mixes string and integer constants"},
-		{"[file:name IN ('a' 'b')]", 1, 20, "expected ',' or ')' in the IN set"},
+		{"[file:name IN ('a' 'b')]", 1, 20, "expected ',' or ')', found 'b' at column 20: the IN set at column 15 is not closed"},
 		{"[file:name NOT EXISTS]", 1, 16, "expected a comparison operator after NOT"},
 		{"[file:name]", 1, 11, "expected a comparison operator"},
 		{"[file: = 1]", 1, 8, "expected a property name"},
@@ -195,7 +195,7 @@ func TestParseInvalid(t *testing.T) {
 
 func TestErrorFormat(t *testing.T) {
 	_, err := Parse("[file:name = 'a' AND file:size = 1")
-	if err == nil || err.Error() != "expected ']' to close the observation expression opened at column 1 at column 35" {
+	if err == nil || err.Error() != "expected ']' at column 35: the '[' of the observation expression at column 1 is not closed" {
 		t.Fatalf("got %v", err)
 	}
 	_, err = Parse("[file:name = 'a']\nAND [file:x = ]")
