@@ -29,7 +29,7 @@ func skey(name string, key ed25519.PrivateKey) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	parts := strings.Split(vkey, "+")
+	parts := strings.SplitN(vkey, "+", 3)
 	if len(parts) != 3 {
 		return "", fmt.Errorf("ledger: unexpected verifier key %q", vkey)
 	}

@@ -139,7 +139,7 @@ func signer(t testing.TB, name string, k ed25519.PrivateKey, cosig bool) (note.S
 	if err != nil {
 		t.Fatal(err)
 	}
-	parts := strings.Split(vkey, "+")
+	parts := strings.SplitN(vkey, "+", 3)
 	skey := "PRIVATE+KEY+" + name + "+" + parts[1] + "+" + b64(append([]byte{1}, k.Seed()...))
 	if cosig {
 		s, err := tnote.NewSignerForCosignatureV1(skey)
