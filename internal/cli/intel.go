@@ -21,7 +21,7 @@ const maxImportBytes = 1 << 30
 
 func intelCmd() *cobra.Command {
 	c := &cobra.Command{Use: "intel", Short: "Threat intelligence: collections, STIX import and export, indicator matching"}
-	c.AddCommand(collectionCmd(), intelImportCmd(), intelExportCmd(), intelMatchCmd())
+	c.AddCommand(collectionCmd(), intelImportCmd(), intelExportCmd(), intelMatchCmd(), intelPatternCmd())
 	return c
 }
 

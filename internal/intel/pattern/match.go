@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 )
@@ -204,6 +206,24 @@ func (m *matcher) repeat(bs []binding, n int) []binding {
 	if int64(n)*int64(minSize) > int64(capacity) {
 		return nil
 	}
+	if minSize == 1 && len(seen) == len(bs) {
+		// Single observations: when they are exactly enough, the one
+		// combination is all of them; when the partial combinations
+		// would be too many to list, try time windows.
+		if capacity == n {
+			var all binding
+			for _, b := range bs {
+				for range m.obs[b[0]].NumberObserved {
+					all = append(all, b[0])
+				}
+			}
+			slices.Sort(all)
+			return []binding{all}
+		}
+		if choose(capacity, min(n, capacity/2)) > MaxBindings {
+			return m.repeatWindows(bs, n)
+		}
+	}
 	acc := bs
 	for k := 2; k <= n; k++ {
 		if m.work > MaxWork {
@@ -216,6 +236,72 @@ func (m *matcher) repeat(bs []binding, n int) []binding {
 		}
 	}
 	return acc
+}
+
+// repeatWindows handles REPEATS over single observations when there are
+// too many combinations to list: it tries, for each observation in time
+// order, the n observations that follow it (counting number_observed).
+// Those are the combinations WITHIN is most likely to accept. The list is
+// incomplete, so the search is marked truncated: a match is certain, a
+// failure is reported as ErrTooComplex.
+func (m *matcher) repeatWindows(bs []binding, n int) []binding {
+	m.truncated = true
+	idx := make([]int32, len(bs))
+	for i, b := range bs {
+		idx[i] = b[0]
+	}
+	sort.Slice(idx, func(i, j int) bool {
+		a, b := m.obs[idx[i]], m.obs[idx[j]]
+		if !a.FirstObserved.Equal(b.FirstObserved) {
+			return a.FirstObserved.Before(b.FirstObserved)
+		}
+		if !a.LastObserved.Equal(b.LastObserved) {
+			return a.LastObserved.Before(b.LastObserved)
+		}
+		return idx[i] < idx[j]
+	})
+	var out []binding
+	for s := range idx {
+		if !m.spend(n) {
+			break
+		}
+		w := make(binding, 0, n)
+		for _, i := range idx[s:] {
+			take := min(m.obs[i].NumberObserved, n-len(w))
+			for range take {
+				w = append(w, i)
+			}
+			if len(w) == n {
+				break
+			}
+		}
+		if len(w) < n {
+			break // later starts have even fewer observations after them
+		}
+		slices.Sort(w)
+		out = append(out, w)
+		if len(out) >= MaxBindings {
+			break
+		}
+	}
+	return out
+}
+
+// choose returns the binomial coefficient C(n, k), saturating above
+// MaxBindings.
+func choose(n, k int) int {
+	if k < 0 || k > n {
+		return 0
+	}
+	k = min(k, n-k)
+	c := 1.0
+	for i := 1; i <= k; i++ {
+		c = c * float64(n-k+i) / float64(i)
+		if c > MaxBindings {
+			return MaxBindings + 1
+		}
+	}
+	return int(c + 0.5)
 }
 
 func (m *matcher) union(a, b []binding) []binding {

@@ -348,3 +348,42 @@ func TestDecodeObservedData(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchRepeatsMany checks that REPEATS over many single observations
+// finds a match without listing every combination, and that a failure it
+// cannot prove is reported as ErrTooComplex, never as "no match".
+func TestMatchRepeatsMany(t *testing.T) {
+	var objs []map[string]any
+	for i := range 300 {
+		objs = append(objs, map[string]any{
+			"type": "observed-data", "id": fmt.Sprintf("observed-data--%d", i),
+			"first_observed":  fmt.Sprintf("2020-01-01T00:%02d:%02dZ", i/60, i%60),
+			"last_observed":   fmt.Sprintf("2020-01-01T00:%02d:%02dZ", i/60, i%60),
+			"number_observed": 1 + i%3,
+			"objects":         map[string]any{"0": map[string]any{"type": "mutex", "name": "m"}},
+		})
+	}
+	obs, err := FromObjects(objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		pattern string
+		matched bool
+		err     error
+	}{
+		{"[mutex:name = 'm'] REPEATS 200 TIMES", true, nil},
+		{"[mutex:name = 'm'] REPEATS 600 TIMES", true, nil},
+		{"[mutex:name = 'm'] REPEATS 601 TIMES", false, nil},
+		{"[mutex:name = 'm'] REPEATS 9 TIMES WITHIN 3 SECONDS", true, nil},
+		{"[mutex:name = 'm'] REPEATS 200 TIMES WITHIN 60 SECONDS", false, ErrTooComplex},
+		{"[mutex:name = 'm'] REPEATS 100 TIMES START t'2020-01-01T00:02:00Z' STOP t'2020-01-01T00:03:00Z'", true, nil},
+		{"([mutex:name = 'm'] REPEATS 100 TIMES) AND [mutex:name = 'm']", true, nil},
+	}
+	for _, tc := range cases {
+		res, err := MustParse(tc.pattern).Match(obs)
+		if !errors.Is(err, tc.err) || (err == nil && res.Matched != tc.matched) {
+			t.Errorf("%s: %+v, %v; want matched=%v err=%v", tc.pattern, res, err, tc.matched, tc.err)
+		}
+	}
+}
