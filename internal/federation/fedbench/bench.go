@@ -156,15 +156,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	start := time.Now()
 	enqErr := make(chan error, 1)
 	go func() { enqErr <- enqueue(ctx, us, o) }()
-	var restartErr error
-	if o.Faults && o.Restarts > 0 {
-		restartErr = restarts(ctx, us, cn, proxy, o, progress)
-	}
+	// Enqueueing goes on while the first deliveries flow; the restarts
+	// (which may take the sender down) start once everything is queued.
 	if err := <-enqErr; err != nil {
 		return nil, fmt.Errorf("enqueue: %w", err)
 	}
-	if restartErr != nil {
-		return nil, restartErr
+	if o.Faults && o.Restarts > 0 {
+		if err := restarts(ctx, us, cn, proxy, o, progress); err != nil {
+			return nil, err
+		}
 	}
 	if err := waitReceipts(ctx, us, "CN", int64(o.Messages), 10*time.Minute); err != nil {
 		return nil, err
