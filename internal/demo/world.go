@@ -108,6 +108,21 @@ type Options struct {
 	BasePort int
 	// Log receives the nodes' logs; nil writes them to DIR/demo.log.
 	Log *slog.Logger
+	// Parties is the cast; nil means Parties. Tests add a third party to
+	// prove features beyond the bilateral case.
+	Parties []Party
+}
+
+// Europol is a third party for multi-party tests.
+var Europol = Party{
+	Code: "EU", Name: "Europol", TimeZone: "Europe/Amsterdam",
+	Agencies: []store.Agency{{Code: "EC3", Name: "European Cybercrime Centre", Kind: "police"}},
+	Contacts: []store.Contact{
+		{Agency: "EC3", Name: "Anna Visser", Role: "24/7 duty officer (primary)", Languages: []string{"en", "nl"}, TimeZone: "Europe/Amsterdam", Phone: "+31 70 555 0101"},
+		{Agency: "EC3", Name: "Luca Romano", Role: "24/7 duty officer (backup)", Languages: []string{"en", "it"}, TimeZone: "Europe/Amsterdam", Phone: "+31 70 555 0102"},
+	},
+	Accounts: []Account{{"eu-admin", auth.Admin, "EC3"}, {"eu-officer", auth.Officer, "EC3"}, {"eu-analyst", auth.Analyst, "EC3"},
+		{"eu-supervisor", auth.Supervisor, "EC3"}, {"eu-auditor", auth.Auditor, "EC3"}, {"eu-central", auth.CentralAuthority, "EC3"}},
 }
 
 // Build creates, seeds and pairs every node. It does not serve them yet.
@@ -127,8 +142,12 @@ func Build(ctx context.Context, o Options) (*World, error) {
 		w.logFile = f
 		o.Log = slog.New(slog.NewJSONHandler(f, nil))
 	}
-	for i := range Parties {
-		p := &Parties[i]
+	cast := o.Parties
+	if cast == nil {
+		cast = Parties
+	}
+	for i := range cast {
+		p := &cast[i]
 		addr, err := address(o.BasePort, i)
 		if err != nil {
 			return nil, err

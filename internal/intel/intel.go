@@ -29,6 +29,10 @@ type Service struct {
 	Store  store.Store
 	Clock  clock.Clock
 	Parser *stix.Parser
+	// Federation carries shared objects to peers; nil shares nothing.
+	Federation Sender
+	// Self is this node's party code.
+	Self string
 
 	index indexCache
 }
@@ -160,7 +164,30 @@ func (s *Service) Add(ctx context.Context, actor, collectionID string, objs []*s
 		}
 		st.Failures = append(st.Failures, r)
 	}
+	var shared []*stix.Object
 	err := s.Store.InTx(ctx, func(q store.Queries) error {
+		var err error
+		shared, err = s.addIn(ctx, q, actor, collectionID, objs, st)
+		if err != nil {
+			return err
+		}
+		return s.share(ctx, q, collectionID, shared)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.changed()
+	if len(shared) > 0 && s.Federation != nil {
+		s.Federation.Kick()
+	}
+	return st, nil
+}
+
+// addIn is Add inside the caller's transaction; it returns the objects it
+// stored (new versions), which are the ones to share onwards.
+func (s *Service) addIn(ctx context.Context, q store.Queries, actor, collectionID string, objs []*stix.Object, st *Status) ([]*stix.Object, error) {
+	var added []*stix.Object
+	err := func() error {
 		coll, err := q.GetCollection(ctx, collectionID)
 		if err != nil {
 			return err
@@ -196,14 +223,14 @@ func (s *Service) Add(ctx context.Context, actor, collectionID string, objs []*s
 				st.Successes = append(st.Successes, Result{ID: o.ID, Version: version, Message: "already in the collection"})
 				continue
 			}
-			added := now
-			if !added.After(last) {
-				added = last.Add(time.Microsecond)
+			dateAdded := now
+			if !dateAdded.After(last) {
+				dateAdded = last.Add(time.Microsecond)
 			}
-			last = added
+			last = dateAdded
 			tlp := marking.Effective(o.MarkingRefs)
 			row := store.STIXRow{CollectionID: collectionID, ID: o.ID, Type: o.Type, SpecVersion: o.SpecVersion, Version: o.Version(),
-				Created: o.Created, CreatedByRef: o.CreatedByRef, Revoked: o.Revoked, TLP: int(tlp), DateAdded: added, Body: o.Raw}
+				Created: o.Created, CreatedByRef: o.CreatedByRef, Revoked: o.Revoked, TLP: int(tlp), DateAdded: dateAdded, Body: o.Raw}
 			row.Latest = isLatest(row, versions)
 			if row.Latest && len(versions) > 0 {
 				if err := q.ClearLatest(ctx, collectionID, o.ID); err != nil {
@@ -221,8 +248,9 @@ func (s *Service) Add(ctx context.Context, actor, collectionID string, objs []*s
 			}
 			known[o.ID] = append(versions, row)
 			rows = append(rows, row)
+			added = append(added, o)
 			st.Successes = append(st.Successes, Result{ID: o.ID, Version: version})
-			st.DateAdded = append(st.DateAdded, added)
+			st.DateAdded = append(st.DateAdded, dateAdded)
 		}
 		if err := q.InsertObjects(ctx, rows); err != nil {
 			return err
@@ -235,12 +263,8 @@ func (s *Service) Add(ctx context.Context, actor, collectionID string, objs []*s
 		}
 		return audit.RecordDetail(ctx, q, s.Clock, actor, "intel.add", "collection", collectionID, nil, nil,
 			fmt.Sprintf("%d objects added, %d refused (status %s)", len(rows), st.Failure, st.ID))
-	})
-	if err != nil {
-		return nil, err
-	}
-	s.changed()
-	return st, nil
+	}()
+	return added, err
 }
 
 // checkVersion applies the versioning rules to o against the stored

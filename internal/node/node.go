@@ -170,6 +170,8 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Node, error) {
 		Contact: cfg.Endpoint(), MaxContentLength: cfg.Limits.MaxBodyBytes}
 	n.Federation = federation.New(federation.Config{Identity: id, Store: st, Clock: n.Clock, Log: log,
 		Registry: n.Registry, SpoolDir: cfg.Path("data/federation")})
+	n.Intel.Federation, n.Intel.Self = n.Federation, cfg.Party
+	n.Federation.Handle(intel.TypeObjects, n.Intel.HandleObjects)
 	n.API = &api.Server{Log: log, Store: st, Auth: n.Auth, Directory: n.Directory, Peers: n.Peers, Intel: n.Intel,
 		Info: n.info, Descriptor: n.Descriptor, MaxBody: cfg.Limits.MaxBodyBytes, Metrics: api.NewMetrics(n.Registry)}
 	return n, nil
