@@ -89,6 +89,7 @@ type Queries interface {
 	FederationQueries
 	IntelQueries
 	RequestQueries
+	WebQueries
 }
 
 // Agency is an organisation of the node's party (ministry of justice, police

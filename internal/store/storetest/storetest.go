@@ -52,6 +52,9 @@ func Run(t *testing.T, open Opener) {
 		{"AttachmentsCustody", testAttachmentsCustody},
 		{"Escalations", testEscalations},
 		{"Hotline", testHotline},
+		{"WebSessions", testWebSessions},
+		{"WebLoginFailures", testWebLoginFailures},
+		{"WebUserLocale", testWebUserLocale},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
