@@ -16,8 +16,10 @@ import (
 
 	"github.com/liaison-dev/liaison/internal/auth"
 	"github.com/liaison-dev/liaison/internal/directory"
+	"github.com/liaison-dev/liaison/internal/hotline"
 	"github.com/liaison-dev/liaison/internal/identity"
 	"github.com/liaison-dev/liaison/internal/intel"
+	"github.com/liaison-dev/liaison/internal/request"
 	"github.com/liaison-dev/liaison/internal/store"
 )
 
@@ -44,6 +46,9 @@ type Server struct {
 	Directory *directory.Service
 	Peers     *identity.Peers
 	Intel     *intel.Service
+	// Requests and Hotline serve the routes of requests.go.
+	Requests *request.Service
+	Hotline  *hotline.Service
 	// Info returns the node description; Descriptor the signed descriptor.
 	Info       func(ctx context.Context) (NodeInfo, error)
 	Descriptor func(ctx context.Context) ([]byte, error)

@@ -42,6 +42,10 @@ const (
 	IntelRead       Permission = "intel.read"       // threat intelligence (subject to collection grants)
 	IntelWrite      Permission = "intel.write"      // add and remove intelligence (subject to grants)
 	IntelManage     Permission = "intel.manage"     // create collections and set their grants
+	RequestRead     Permission = "request.read"     // requests for assistance (subject to type routing and confidentiality)
+	RequestWrite    Permission = "request.write"    // create and act on requests (the type decides which role)
+	HotlineRead     Permission = "hotline.read"     // hotline calls, drills and notices
+	HotlineOperate  Permission = "hotline.operate"  // acknowledge calls, run and schedule drills
 )
 
 var everyone = Roles
@@ -62,6 +66,10 @@ var policy = map[Permission][]Role{
 	IntelRead:       {Analyst, Officer, Supervisor, Auditor},
 	IntelWrite:      {Analyst},
 	IntelManage:     {Admin, Analyst},
+	RequestRead:     {Officer, CentralAuthority, Supervisor, Auditor},
+	RequestWrite:    {Officer, CentralAuthority, Supervisor},
+	HotlineRead:     {Officer, Supervisor, Auditor, Admin},
+	HotlineOperate:  {Officer, Supervisor},
 }
 
 // Allowed reports whether a user holding roles has permission p.

@@ -47,6 +47,9 @@ type Config struct {
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 	// TimeZone is the party's time zone, used for business days.
 	TimeZone string `yaml:"time_zone"`
+	// Deadlines are the request clocks and hotline escalation
+	// (docs/requests.md).
+	Deadlines Deadlines `yaml:"deadlines,omitempty"`
 
 	// Dir is the node directory the file was read from (not a key).
 	Dir string `yaml:"-"`
@@ -73,6 +76,38 @@ type Limits struct {
 	// WriteTimeout bounds writing one response.
 	WriteTimeout Duration `yaml:"write_timeout"`
 }
+
+// Deadlines configures request deadline clocks and the hotline. Spans
+// are "15m", "8h", "10d" or "2bd" (business days).
+type Deadlines struct {
+	// Weekend days (default saturday, sunday) and public holidays
+	// (YYYY-MM-DD) of the party's calendar.
+	Weekend  []string `yaml:"weekend,omitempty"`
+	Holidays []string `yaml:"holidays,omitempty"`
+	// Peers overrides the defaults per requesting party, keyed by request
+	// type or "type/priority".
+	Peers map[string]map[string]DeadlineLimits `yaml:"peers,omitempty"`
+	// Hotline: time to acknowledge a call, and when it escalates to the
+	// backup officer and to the supervisors.
+	HotlineAcknowledge Duration `yaml:"hotline_acknowledge,omitempty"`
+	HotlineBackup      Duration `yaml:"hotline_backup,omitempty"`
+	HotlineSupervisor  Duration `yaml:"hotline_supervisor,omitempty"`
+	// Where notices go: an SMTP relay, the sender address, the
+	// supervisors' addresses and a webhook URL.
+	SMTP        string   `yaml:"smtp,omitempty"`
+	MailFrom    string   `yaml:"mail_from,omitempty"`
+	Supervisors []string `yaml:"supervisors,omitempty"`
+	Webhook     string   `yaml:"webhook,omitempty"`
+}
+
+// DeadlineLimits override the time to acknowledge and to answer.
+type DeadlineLimits struct {
+	Acknowledge string `yaml:"acknowledge,omitempty"`
+	Answer      string `yaml:"answer,omitempty"`
+}
+
+// SpanRE is the syntax of a deadline span.
+var SpanRE = regexp.MustCompile(`^[0-9]{1,5}(m|h|d|bd)$`)
 
 // Log configures structured logging.
 type Log struct {
@@ -190,6 +225,8 @@ var configKeys = map[string]any{
 	"limits":           map[string]any{"max_body_bytes": nil, "read_timeout": nil, "write_timeout": nil},
 	"log":              map[string]any{"level": nil},
 	"shutdown_timeout": nil, "time_zone": nil,
+	"deadlines": map[string]any{"weekend": nil, "holidays": nil, "peers": nil, "hotline_acknowledge": nil, "hotline_backup": nil,
+		"hotline_supervisor": nil, "smtp": nil, "mail_from": nil, "supervisors": nil, "webhook": nil},
 }
 
 func checkKeys(path string, n *yaml.Node, prefix string, allowed map[string]any) error {
@@ -265,7 +302,51 @@ func (c *Config) Validate(path string) error {
 	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
 		bad("time_zone", "must be an IANA time zone such as UTC or Asia/Shanghai")
 	}
+	errs = append(errs, c.Deadlines.validate(path)...)
 	return errors.Join(errs...)
+}
+
+func (d *Deadlines) validate(path string) []error {
+	var errs []error
+	bad := func(field, msg string) {
+		errs = append(errs, &FieldError{File: path, Field: "deadlines." + field, Msg: msg})
+	}
+	for _, w := range d.Weekend {
+		if !strings.Contains("monday tuesday wednesday thursday friday saturday sunday", strings.ToLower(w)) || len(w) < 6 {
+			bad("weekend", fmt.Sprintf("%q is not a day of the week", w))
+		}
+	}
+	for _, h := range d.Holidays {
+		if _, err := time.Parse(time.DateOnly, h); err != nil {
+			bad("holidays", fmt.Sprintf("%q is not a date (YYYY-MM-DD)", h))
+		}
+	}
+	for peer, m := range d.Peers {
+		if !PartyCode.MatchString(peer) {
+			bad("peers."+peer, "is not a party code")
+		}
+		for key, l := range m {
+			for k, v := range map[string]string{"acknowledge": l.Acknowledge, "answer": l.Answer} {
+				if v != "" && !SpanRE.MatchString(v) {
+					bad("peers."+peer+"."+key+"."+k, "must be 15m, 8h, 10d or 2bd (business days)")
+				}
+			}
+		}
+	}
+	for k, v := range map[string]Duration{"hotline_acknowledge": d.HotlineAcknowledge, "hotline_backup": d.HotlineBackup, "hotline_supervisor": d.HotlineSupervisor} {
+		if v < 0 {
+			bad(k, "must be positive")
+		}
+	}
+	if d.Webhook != "" && !strings.HasPrefix(d.Webhook, "https://") && !strings.HasPrefix(d.Webhook, "http://") {
+		bad("webhook", "must be an http(s) URL")
+	}
+	if d.SMTP != "" {
+		if _, _, err := net.SplitHostPort(d.SMTP); err != nil {
+			bad("smtp", "must be HOST:PORT")
+		}
+	}
+	return errs
 }
 
 // Path resolves a configured path against the node directory.

@@ -26,11 +26,13 @@ import (
 	"github.com/liaison-dev/liaison/internal/config"
 	"github.com/liaison-dev/liaison/internal/directory"
 	"github.com/liaison-dev/liaison/internal/federation"
+	"github.com/liaison-dev/liaison/internal/hotline"
 	"github.com/liaison-dev/liaison/internal/identity"
 	"github.com/liaison-dev/liaison/internal/intel"
 	"github.com/liaison-dev/liaison/internal/intel/pattern"
 	"github.com/liaison-dev/liaison/internal/intel/stix"
 	"github.com/liaison-dev/liaison/internal/intel/taxii"
+	"github.com/liaison-dev/liaison/internal/request"
 	"github.com/liaison-dev/liaison/internal/store"
 	"github.com/liaison-dev/liaison/internal/store/postgres"
 	"github.com/liaison-dev/liaison/internal/store/sqlite"
@@ -56,6 +58,10 @@ type Node struct {
 	// Federation carries envelopes to and from peers; domain services
 	// register their handlers on it before Serve.
 	Federation *federation.Service
+	// Requests and Hotline run requests for assistance and the 24/7
+	// hotline (requests.go).
+	Requests *request.Service
+	Hotline  *hotline.Service
 }
 
 // InitOptions are the inputs of `liaison init`.
@@ -174,6 +180,10 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Node, error) {
 	n.Federation.Handle(intel.TypeObjects, n.Intel.HandleObjects)
 	n.API = &api.Server{Log: log, Store: st, Auth: n.Auth, Directory: n.Directory, Peers: n.Peers, Intel: n.Intel,
 		Info: n.info, Descriptor: n.Descriptor, MaxBody: cfg.Limits.MaxBodyBytes, Metrics: api.NewMetrics(n.Registry)}
+	if err := n.openRequests(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return n, nil
 }
 
@@ -302,6 +312,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	fctx, fstop := context.WithCancel(ctx)
 	fdone := make(chan struct{})
 	go func() { defer close(fdone); n.Federation.Run(fctx) }()
+	go n.runRequests(fctx)
 	defer func() { fstop(); <-fdone }()
 	n.Log.Info("serving", "party", n.Config.Party, "addr", ln.Addr().String(), "store", n.Store.Backend())
 	select {
