@@ -1,12 +1,15 @@
 package api
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/liaison-dev/liaison/internal/auth"
 	"github.com/liaison-dev/liaison/internal/intel"
 	"github.com/liaison-dev/liaison/internal/intel/match"
+	"github.com/liaison-dev/liaison/internal/intel/stix"
 	"github.com/liaison-dev/liaison/internal/store"
 	"github.com/liaison-dev/liaison/internal/validation"
 )
@@ -60,6 +63,30 @@ func init() {
 					return err
 				}
 				writeJSON(w, http.StatusCreated, c)
+				return nil
+			}},
+		Route{Method: "POST", Path: "/intel/collections/{id}/preview", Perm: auth.IntelRead, Summary: "Dry run: which peers would receive this STIX object if added to the collection, and why (TLP 2.0)", Body: json.RawMessage{}, Response: intel.Preview{},
+			handle: func(s *Server, w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+				var obj json.RawMessage
+				if err := decode(w, r, s.MaxBody, &obj); err != nil {
+					return err
+				}
+				a, err := s.Intel.AccessFor(r.Context(), r.PathValue("id"), p.User.Agency, "")
+				if err != nil {
+					return err
+				}
+				if !a.Read && !a.Write {
+					return store.ErrNotFound
+				}
+				prev, err := s.Intel.WhoWouldSee(r.Context(), r.PathValue("id"), obj)
+				var se *stix.Error
+				if errors.As(err, &se) {
+					return validation.Errors{{Field: se.Property, Detail: se.Error()}}
+				}
+				if err != nil {
+					return err
+				}
+				writeJSON(w, http.StatusOK, prev)
 				return nil
 			}},
 		Route{Method: "POST", Path: "/intel/match", Perm: auth.IntelRead, Summary: "Match observables (IP incl. CIDR containment, domain, URL, e-mail, file hashes) against active indicators", Body: MatchRequest{}, Response: MatchResponse{},

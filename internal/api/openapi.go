@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -99,7 +100,10 @@ func operationID(rt Route) string {
 	return id
 }
 
-var timeType = reflect.TypeFor[time.Time]()
+var (
+	timeType    = reflect.TypeFor[time.Time]()
+	rawJSONType = reflect.TypeFor[json.RawMessage]()
+)
 
 // schemaOf builds a JSON Schema for t; named struct types go into defs and
 // are referenced, so the document stays small.
@@ -107,6 +111,8 @@ func schemaOf(t reflect.Type, defs map[string]any) map[string]any {
 	switch {
 	case t == timeType:
 		return map[string]any{"type": "string", "format": "date-time"}
+	case t == rawJSONType:
+		return map[string]any{"type": "object", "description": "any JSON value, e.g. a STIX object"}
 	case t.Kind() == reflect.Pointer:
 		return schemaOf(t.Elem(), defs)
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8:

@@ -104,6 +104,31 @@ func (c *Client) Do(ctx context.Context, method, path string, body any) (*Respon
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
 }
 
+// doTAXII sends a TAXII 2.1 request (its media type in Accept and, with a
+// body, Content-Type).
+func (c *Client) doTAXII(ctx context.Context, method, path, body string) (*Response, error) {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", taxiiMedia)
+	if body != "" {
+		req.Header.Set("Content-Type", taxiiMedia)
+	}
+	req.SetBasicAuth(c.User, c.Password)
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}, err
+}
+
 // Expect sends a request and fails unless the status is want; it decodes a
 // JSON reply into out when out is not nil.
 func (c *Client) Expect(ctx context.Context, want int, method, path string, body, out any) (*Response, error) {
