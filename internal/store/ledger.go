@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -69,7 +70,7 @@ type LedgerEntry struct {
 }
 
 // TileID names a hash tile: the nodes at height 4*Level, indexes
-// [16*Index, 16*Index+16).
+// [16*Index, 16*Index+16). Level < 16 and Index < 2^59.
 type TileID struct {
 	Level int
 	Index int64
@@ -131,8 +132,59 @@ func (q queries) serialize(ctx context.Context, key int) error {
 // parameters each stays far below both backends' parameter limits.
 const ledgerInsertRows = 200
 
+const appendOne = `INSERT INTO ledger_entries (idx, kind, object_id, at, exercise, body_hash, body)
+	SELECT COALESCE(MAX(idx), -1) + 1, ?, ?, ?, ?, ?, ? FROM ledger_entries RETURNING idx`
+
+// appendStmts keeps the single-entry append prepared for the transaction
+// in progress. SQLite (the only user) has one writer connection, hence one
+// write transaction at a time: a cache of one. database/sql closes the
+// statement when its transaction ends; a new transaction prepares anew.
+var appendStmts stmtCache
+
+type stmtCache struct {
+	mu   sync.Mutex
+	tx   *sql.Tx
+	stmt *sql.Stmt
+}
+
+func (c *stmtCache) get(ctx context.Context, tx *sql.Tx) (*sql.Stmt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tx == tx {
+		return c.stmt, nil
+	}
+	st, err := tx.PrepareContext(ctx, appendOne)
+	if err != nil {
+		return nil, err
+	}
+	c.tx, c.stmt = tx, st
+	return st, nil
+}
+
 func (q queries) AppendLedger(ctx context.Context, es []LedgerEntry) (int64, error) {
 	var first int64
+	if len(es) == 1 && q.d.Name != "postgres" {
+		// One statement for the common case: SQLite re-parses every
+		// statement, so this halves the cost of an append. (PostgreSQL
+		// takes the general path: it needs its lock first, and would not
+		// type the SELECT's parameters from the INSERT's columns.)
+		e := es[0]
+		body := e.Body
+		if body == nil {
+			body = []byte{}
+		}
+		args := []any{e.Kind, e.ObjectID, e.At.UnixMicro(), boolInt(e.Exercise), e.BodyHash, body}
+		var err error
+		if tx, ok := q.w.(*sql.Tx); ok {
+			var st *sql.Stmt
+			if st, err = appendStmts.get(ctx, tx); err == nil {
+				err = st.QueryRowContext(ctx, args...).Scan(&first)
+			}
+		} else {
+			err = q.w.QueryRowContext(ctx, appendOne, args...).Scan(&first)
+		}
+		return first, q.mapErr(err)
+	}
 	err := q.atomic(ctx, func(q queries) error {
 		if err := q.serialize(ctx, lockLedgerAppend); err != nil {
 			return err
@@ -211,28 +263,29 @@ func (q queries) LedgerByObject(ctx context.Context, objectID string, limit int)
 	return collect(rows, err, scanLedger)
 }
 
+// tileKey packs a TileID into the table's single-column key.
+func tileKey(id TileID) int64 { return id.Index<<4 | int64(id.Level) }
+
 func (q queries) GetLedgerTiles(ctx context.Context, ids []TileID) (map[TileID][]byte, error) {
 	out := make(map[TileID][]byte, len(ids))
 	for start := 0; start < len(ids); start += 100 {
 		chunk := ids[start:min(start+100, len(ids))]
-		where := make([]string, len(chunk))
-		args := make([]any, 0, 2*len(chunk))
+		args := make([]any, len(chunk))
 		for i, id := range chunk {
-			where[i] = "(level = ? AND idx = ?)"
-			args = append(args, id.Level, id.Index)
+			args[i] = tileKey(id)
 		}
-		rows, err := q.query(ctx, `SELECT level, idx, hashes FROM ledger_tiles WHERE `+strings.Join(where, " OR "), args...)
+		rows, err := q.query(ctx, `SELECT id, hashes FROM ledger_tiles WHERE id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args...)
 		if err != nil {
 			return nil, err
 		}
 		for rows.Next() {
-			var id TileID
+			var key int64
 			var h []byte
-			if err := rows.Scan(&id.Level, &id.Index, &h); err != nil {
+			if err := rows.Scan(&key, &h); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			out[id] = h
+			out[TileID{Level: int(key & 15), Index: key >> 4}] = h
 		}
 		if err := rows.Close(); err != nil {
 			return nil, err
@@ -245,13 +298,28 @@ func (q queries) GetLedgerTiles(ctx context.Context, ids []TileID) (map[TileID][
 }
 
 func (q queries) PutLedgerTiles(ctx context.Context, tiles map[TileID][]byte) error {
+	args := make([]any, 0, 2*len(tiles))
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		_, err := q.exec(ctx, `INSERT INTO ledger_tiles (id, hashes) VALUES (?, ?)`+strings.Repeat(", (?, ?)", len(args)/2-1)+
+			` ON CONFLICT (id) DO UPDATE SET hashes = excluded.hashes`, args...)
+		args = args[:0]
+		return err
+	}
 	for id, h := range tiles {
-		if _, err := q.exec(ctx, `INSERT INTO ledger_tiles (level, idx, hashes) VALUES (?, ?, ?)
-			ON CONFLICT (level, idx) DO UPDATE SET hashes = excluded.hashes`, id.Level, id.Index, h); err != nil {
-			return err
+		if id.Level < 0 || id.Level > 15 || id.Index < 0 || id.Index >= 1<<59 {
+			return fmt.Errorf("store: tile (%d, %d) out of range", id.Level, id.Index)
+		}
+		args = append(args, tileKey(id), h)
+		if len(args) == 2*200 {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
 	}
-	return nil
+	return flush()
 }
 
 func (q queries) SerializeLedgerIntegration(ctx context.Context) error {

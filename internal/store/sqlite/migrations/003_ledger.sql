@@ -15,16 +15,15 @@ CREATE TABLE ledger_entries (
 );
 CREATE INDEX ledger_entries_object ON ledger_entries (object_id);
 
--- Hash tiles: tile (level, idx) holds the concatenated 32-byte hashes of the
--- tree nodes at height 4*level, indexes [16*idx, 16*idx + 16). Every other
--- node is recomputed from the tile below it, so a proof reads a handful of
--- rows whatever the size of the log.
+-- Hash tiles: the tile of level L and index t holds the concatenated
+-- 32-byte hashes of the tree nodes at height 4*L, indexes [16*t, 16*t+16).
+-- Its key is id = t*16 + L (L < 16), so a proof's handful of tiles is one
+-- short "id IN (...)" lookup. Every other node is recomputed from the tile
+-- below it, so a proof reads a few rows whatever the size of the log.
 CREATE TABLE ledger_tiles (
-	level  INTEGER NOT NULL,
-	idx    BIGINT NOT NULL,
-	hashes BLOB NOT NULL,
-	PRIMARY KEY (level, idx)
-) WITHOUT ROWID;
+	id     INTEGER PRIMARY KEY,
+	hashes BLOB NOT NULL
+);
 
 -- Signed checkpoints (C2SP tlog-checkpoint notes), one per integrated size.
 CREATE TABLE ledger_checkpoints (
@@ -72,7 +71,7 @@ BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
 CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries
 BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
 CREATE TRIGGER ledger_tiles_grow_only BEFORE UPDATE ON ledger_tiles
-WHEN NEW.level != OLD.level OR NEW.idx != OLD.idx OR length(NEW.hashes) < length(OLD.hashes)
+WHEN NEW.id != OLD.id OR length(NEW.hashes) < length(OLD.hashes)
 	OR substr(NEW.hashes, 1, length(OLD.hashes)) != OLD.hashes
 BEGIN SELECT RAISE(ABORT, 'ledger tiles are append-only'); END;
 CREATE TRIGGER ledger_tiles_no_delete BEFORE DELETE ON ledger_tiles
