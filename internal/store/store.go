@@ -90,6 +90,7 @@ type Queries interface {
 	IntelQueries
 	RequestQueries
 	WebQueries
+	SampleQueries
 }
 
 // Agency is an organisation of the node's party (ministry of justice, police

@@ -55,6 +55,7 @@ func Run(t *testing.T, open Opener) {
 		{"WebSessions", testWebSessions},
 		{"WebLoginFailures", testWebLoginFailures},
 		{"WebUserLocale", testWebUserLocale},
+		{"Samples", testSamples},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
