@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
+	"time"
 
 	tlog "github.com/transparency-dev/formats/log"
 	"github.com/transparency-dev/merkle/proof"
@@ -37,6 +39,50 @@ type Log struct {
 	cosigner note.Signer
 	vkey     string
 	log      *slog.Logger
+
+	// cur caches the latest checkpoint with its cosignatures for proofs;
+	// it is refreshed when older than curTTL, when this Log makes a
+	// checkpoint or stores a cosignature, and when asked for an entry
+	// beyond it (another instance may have checkpointed since).
+	mu  sync.Mutex
+	cur *latest
+}
+
+type latest struct {
+	cp     store.LedgerCheckpoint
+	note   []byte
+	loaded time.Time
+}
+
+const curTTL = time.Second
+
+// current returns the latest checkpoint and its cosigned note, covering
+// index when the log does.
+func (l *Log) current(ctx context.Context, index int64) (store.LedgerCheckpoint, []byte, error) {
+	l.mu.Lock()
+	c := l.cur
+	l.mu.Unlock()
+	if c != nil && index < c.cp.Size && time.Since(c.loaded) < curTTL {
+		return c.cp, c.note, nil
+	}
+	cp, err := l.store.LatestLedgerCheckpoint(ctx)
+	if err != nil {
+		return cp, nil, err
+	}
+	n, err := l.CosignedNote(ctx, l.store, cp)
+	if err != nil {
+		return cp, nil, err
+	}
+	l.mu.Lock()
+	l.cur = &latest{cp: cp, note: n, loaded: time.Now()}
+	l.mu.Unlock()
+	return cp, n, nil
+}
+
+func (l *Log) forget() {
+	l.mu.Lock()
+	l.cur = nil
+	l.mu.Unlock()
 }
 
 // Config is what a Log needs.
@@ -98,6 +144,7 @@ func (l *Log) Checkpoint(ctx context.Context) (store.LedgerCheckpoint, error) {
 			return err
 		})
 		if err != nil || !more {
+			l.forget()
 			return cp, err
 		}
 	}
@@ -222,7 +269,7 @@ func (l *Log) CosignedNote(ctx context.Context, q store.LedgerQueries, cp store.
 // the entry is newer than the checkpoint; ErrNotFound that it does not
 // exist.
 func (l *Log) Prove(ctx context.Context, index uint64) (*verify.InclusionProof, error) {
-	cp, err := l.store.LatestLedgerCheckpoint(ctx)
+	cp, n, err := l.current(ctx, int64(index))
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, ErrNotIntegrated
@@ -236,19 +283,12 @@ func (l *Log) Prove(ctx context.Context, index uint64) (*verify.InclusionProof, 
 	if len(rows) == 0 {
 		return nil, store.ErrNotFound
 	}
-	return l.proveRow(ctx, cp, rows[0])
+	return l.proveRow(ctx, cp, n, rows[0])
 }
 
 // ProveObject returns an inclusion proof for every entry recorded for
 // objectID (at most limit), under the latest checkpoint.
 func (l *Log) ProveObject(ctx context.Context, objectID string, limit int) ([]*verify.InclusionProof, error) {
-	cp, err := l.store.LatestLedgerCheckpoint(ctx)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, ErrNotIntegrated
-		}
-		return nil, err
-	}
 	rows, err := l.store.LedgerByObject(ctx, objectID, limit)
 	if err != nil {
 		return nil, err
@@ -256,9 +296,16 @@ func (l *Log) ProveObject(ctx context.Context, objectID string, limit int) ([]*v
 	if len(rows) == 0 {
 		return nil, store.ErrNotFound
 	}
+	cp, n, err := l.current(ctx, rows[len(rows)-1].Index)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, ErrNotIntegrated
+		}
+		return nil, err
+	}
 	var out []*verify.InclusionProof
 	for _, r := range rows {
-		p, err := l.proveRow(ctx, cp, r)
+		p, err := l.proveRow(ctx, cp, n, r)
 		if err != nil {
 			return nil, err
 		}
@@ -267,7 +314,7 @@ func (l *Log) ProveObject(ctx context.Context, objectID string, limit int) ([]*v
 	return out, nil
 }
 
-func (l *Log) proveRow(ctx context.Context, cp store.LedgerCheckpoint, r store.LedgerEntry) (*verify.InclusionProof, error) {
+func (l *Log) proveRow(ctx context.Context, cp store.LedgerCheckpoint, note []byte, r store.LedgerEntry) (*verify.InclusionProof, error) {
 	if r.Index >= cp.Size {
 		return nil, fmt.Errorf("%w: entry %d, checkpoint size %d", ErrNotIntegrated, r.Index, cp.Size)
 	}
@@ -275,11 +322,7 @@ func (l *Log) proveRow(ctx context.Context, cp store.LedgerCheckpoint, r store.L
 	if err != nil {
 		return nil, err
 	}
-	n, err := l.CosignedNote(ctx, l.store, cp)
-	if err != nil {
-		return nil, err
-	}
-	return &verify.InclusionProof{Entry: toVerify(r), Size: uint64(cp.Size), Hashes: hs, Checkpoint: string(n)}, nil
+	return &verify.InclusionProof{Entry: toVerify(r), Size: uint64(cp.Size), Hashes: hs, Checkpoint: string(note)}, nil
 }
 
 // InclusionHashes returns the inclusion proof of leaf index in the tree of
@@ -381,6 +424,7 @@ func (l *Log) AddCosignature(ctx context.Context, size uint64, sigLine string, w
 		return fmt.Errorf("%w: no cosignature by %s", verify.ErrSignature, witness.Name())
 	}
 	err = l.store.AddLedgerCosignature(ctx, store.LedgerCosignature{Size: int64(size), Cosigner: witness.Name(), Signature: sigLine, At: l.clock.Now()})
+	l.forget()
 	if errors.Is(err, store.ErrConflict) {
 		return nil // already have one from this witness
 	}
