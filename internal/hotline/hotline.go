@@ -229,7 +229,7 @@ func (s *Service) ring(ctx context.Context, q store.Queries, c store.HotlineCall
 	for _, ct := range list {
 		n := s.notice(c, kind, level, audience, "console", ct.Name, subject, body)
 		if ct.Email != "" && s.Notify.SMTP != "" {
-			n.Channel, n.Target = "email", ct.Email
+			n = s.notice(c, kind, level, audience, "email", ct.Email, subject, body)
 		}
 		if err := q.InsertNotice(ctx, n); err != nil {
 			return err
