@@ -120,17 +120,23 @@ func client() *http.Client {
 }
 
 // startSlowPost begins a POST whose body is written by the caller, and
-// returns once the request headers are on the wire.
+// returns once the handler is running: the request asks for 100-continue,
+// which the server sends when the handler first reads the body. (A request
+// whose headers the server has not yet read when shutdown begins is
+// dropped by net/http by design; that case is not a drain.)
 func startSlowPost(t *testing.T, s *served, user, pw string) (*io.PipeWriter, chan *http.Response) {
 	pr, pw_ := io.Pipe()
 	wrote := make(chan struct{})
-	trace := &httptrace.ClientTrace{WroteHeaders: func() { close(wrote) }}
+	trace := &httptrace.ClientTrace{Got100Continue: func() { close(wrote) }}
 	req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "POST", "https://"+s.addr+"/api/v1/agencies", pr)
 	req.SetBasicAuth(user, pw)
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Expect", "100-continue")
 	resp := make(chan *http.Response, 1)
 	go func() {
-		r, err := client().Do(req)
+		c := client()
+		c.Transport.(*http.Transport).ExpectContinueTimeout = time.Minute
+		r, err := c.Do(req)
 		if err != nil {
 			resp <- nil
 			return
