@@ -121,8 +121,8 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.AddCommand(initCmd(), serveCmd(), userCmd(), tokenCmd(), agencyCmd(), contactCmd(), peerCmd(), descriptorCmd(), demoCmd(), intelCmd())
 	root.AddCommand(logCmd(), roundCmd())
-	root.AddCommand(logCmd(), roundCmd())
 	root.AddCommand(benchCmd(), federationCmd())
+	root.AddCommand(requestCmd(), hotlineCmd())
 	return root
 }
 
