@@ -19,6 +19,7 @@ import (
 	"github.com/liaison-dev/liaison/internal/hotline"
 	"github.com/liaison-dev/liaison/internal/identity"
 	"github.com/liaison-dev/liaison/internal/intel"
+	"github.com/liaison-dev/liaison/internal/intel/sample"
 	"github.com/liaison-dev/liaison/internal/request"
 	"github.com/liaison-dev/liaison/internal/store"
 )
@@ -46,6 +47,8 @@ type Server struct {
 	Directory *directory.Service
 	Peers     *identity.Peers
 	Intel     *intel.Service
+	// Samples serves the routes of samples.go.
+	Samples *sample.Service
 	// Requests and Hotline serve the routes of requests.go.
 	Requests *request.Service
 	Hotline  *hotline.Service

@@ -75,6 +75,9 @@ type Limits struct {
 	ReadTimeout Duration `yaml:"read_timeout"`
 	// WriteTimeout bounds writing one response.
 	WriteTimeout Duration `yaml:"write_timeout"`
+	// MaxSampleBytes is the largest malware sample or analysis document
+	// accepted by upload (413 beyond); 0 means 256 MiB.
+	MaxSampleBytes int64 `yaml:"max_sample_bytes,omitempty"`
 }
 
 // Deadlines configures request deadline clocks and the hotline. Spans

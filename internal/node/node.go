@@ -30,6 +30,7 @@ import (
 	"github.com/liaison-dev/liaison/internal/identity"
 	"github.com/liaison-dev/liaison/internal/intel"
 	"github.com/liaison-dev/liaison/internal/intel/pattern"
+	"github.com/liaison-dev/liaison/internal/intel/sample"
 	"github.com/liaison-dev/liaison/internal/intel/stix"
 	"github.com/liaison-dev/liaison/internal/intel/taxii"
 	"github.com/liaison-dev/liaison/internal/request"
@@ -62,6 +63,8 @@ type Node struct {
 	// hotline (requests.go).
 	Requests *request.Service
 	Hotline  *hotline.Service
+	// Samples keeps malware samples and analysis documents, encrypted.
+	Samples *sample.Service
 }
 
 // InitOptions are the inputs of `liaison init`.
@@ -178,7 +181,15 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Node, error) {
 		Registry: n.Registry, SpoolDir: cfg.Path("data/federation")})
 	n.Intel.Federation, n.Intel.Self = n.Federation, cfg.Party
 	n.Federation.Handle(intel.TypeObjects, n.Intel.HandleObjects)
-	n.API = &api.Server{Log: log, Store: st, Auth: n.Auth, Directory: n.Directory, Peers: n.Peers, Intel: n.Intel,
+	blobs, err := sample.OpenBlobs(cfg.Path("data/samples"), cfg.Path("keys/samples.age"))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	n.Samples = &sample.Service{Store: st, Clock: n.Clock, Intel: n.Intel, Blobs: blobs, Federation: n.Federation,
+		Self: cfg.Party, MaxBytes: cfg.Limits.MaxSampleBytes}
+	n.Federation.Handle(sample.TypeSample, n.Samples.HandleSample)
+	n.API = &api.Server{Log: log, Store: st, Auth: n.Auth, Directory: n.Directory, Peers: n.Peers, Intel: n.Intel, Samples: n.Samples,
 		Info: n.info, Descriptor: n.Descriptor, MaxBody: cfg.Limits.MaxBodyBytes, Metrics: api.NewMetrics(n.Registry)}
 	if err := n.openRequests(); err != nil {
 		st.Close()

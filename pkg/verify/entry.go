@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"regexp"
 	"strconv"
 	"unicode"
 	"unicode/utf8"
@@ -31,7 +30,19 @@ type Entry struct {
 	Body []byte `json:"body,omitempty"`
 }
 
-var kindRE = regexp.MustCompile(`^[a-z][a-z0-9_.-]*$`)
+// validKind reports whether k is a letter followed by [a-z0-9._-].
+func validKind(k string) bool {
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		switch {
+		case c >= 'a' && c <= 'z':
+		case i > 0 && (c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return len(k) > 0
+}
 
 // CheckEntry reports whether e can be encoded as a leaf: a kind of
 // lower-case letters, digits, '.', '_' and '-'; an object id of printable
@@ -39,7 +50,7 @@ var kindRE = regexp.MustCompile(`^[a-z][a-z0-9_.-]*$`)
 // body when there is one; a non-negative time.
 func CheckEntry(e Entry) error {
 	switch {
-	case len(e.Kind) == 0 || len(e.Kind) > MaxKindLen || !kindRE.MatchString(e.Kind):
+	case len(e.Kind) == 0 || len(e.Kind) > MaxKindLen || !validKind(e.Kind):
 		return malformed("entry %d: kind %q: want 1-%d of [a-z0-9._-], starting with a letter", e.Index, e.Kind, MaxKindLen)
 	case len(e.ObjectID) == 0 || len(e.ObjectID) > MaxObjectIDLen || !printable(e.ObjectID):
 		return malformed("entry %d: object_id: want 1-%d printable characters without spaces", e.Index, MaxObjectIDLen)
@@ -60,6 +71,15 @@ func CheckEntry(e Entry) error {
 }
 
 func printable(s string) bool {
+	ascii := true
+	for i := 0; i < len(s) && ascii; i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			ascii = false
+		}
+	}
+	if ascii {
+		return true
+	}
 	if !utf8.ValidString(s) {
 		return false
 	}
