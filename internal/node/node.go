@@ -37,6 +37,7 @@ import (
 	"github.com/liaison-dev/liaison/internal/store"
 	"github.com/liaison-dev/liaison/internal/store/postgres"
 	"github.com/liaison-dev/liaison/internal/store/sqlite"
+	"github.com/liaison-dev/liaison/internal/web"
 )
 
 // Version is the software version, set at build time.
@@ -65,6 +66,8 @@ type Node struct {
 	Hotline  *hotline.Service
 	// Samples keeps malware samples and analysis documents, encrypted.
 	Samples *sample.Service
+	// Web is the browser console, served at "/".
+	Web *web.Server
 }
 
 // InitOptions are the inputs of `liaison init`.
@@ -195,6 +198,7 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Node, error) {
 		st.Close()
 		return nil, err
 	}
+	n.openWeb()
 	return n, nil
 }
 
@@ -249,6 +253,7 @@ func (n *Node) Handler() http.Handler {
 	mux.Handle(api.Prefix+"/", n.API.Handler())
 	mux.Handle(federation.Prefix+"/", n.Federation.Handler())
 	mux.Handle(taxii.Prefix, n.TAXII.Handler())
+	mux.Handle("/", n.Web.Handler())
 	return securityHeaders(mux)
 }
 
@@ -331,6 +336,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
+	n.Web.Shutdown()
 	fstop()
 	<-fdone
 	n.Log.Info("draining", "timeout", time.Duration(n.Config.ShutdownTimeout).String())
