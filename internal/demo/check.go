@@ -61,6 +61,9 @@ var Steps = []Step{
 	{"the audit trail records the story and its hash chain verifies", stepAudit},
 	{"federation: a message goes each way, is applied once, and its signed receipt is stored and verifies", stepFederationDelivery},
 	{"federation: a forged envelope is refused (403 bad_signature), logged and counted, and not applied", stepFederationForgery},
+	{"requests: a preservation request US→CN is delivered, acknowledged and answered; both sides hold the same timeline", stepPreservation},
+	{"requests: an unacknowledged emergency disclosure escalates to the backup and the supervisor, and its breach is recorded on both sides", stepEmergencyEscalates},
+	{"hotline: a drill US→CN is acknowledged and its time to acknowledgement recorded at US", stepDrill},
 }
 
 // Check plays the story against a served world, printing one line per

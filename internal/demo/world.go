@@ -83,9 +83,33 @@ var Parties = []Party{
 
 // World is a running demo.
 type World struct {
-	Dir     string
-	Nodes   []*Running
+	Dir   string
+	Nodes []*Running
+	// Clock is the business clock of every node's request and hotline
+	// services: real time plus an offset the story advances to show
+	// deadlines passing without waiting for them.
+	Clock   *TravelClock
 	logFile *os.File
+}
+
+// TravelClock is real time plus an offset.
+type TravelClock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+// Now implements clock.Clock.
+func (c *TravelClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().UTC().Add(c.off)
+}
+
+// Advance moves the clock forward by d.
+func (c *TravelClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.off += d
+	c.mu.Unlock()
 }
 
 // Running is one served node of the world.
@@ -130,7 +154,7 @@ func Build(ctx context.Context, o Options) (*World, error) {
 	if entries, err := os.ReadDir(o.Dir); err == nil && len(entries) > 0 {
 		return nil, fmt.Errorf("demo directory %s is not empty; give an empty or new directory", o.Dir)
 	}
-	w := &World{Dir: o.Dir}
+	w := &World{Dir: o.Dir, Clock: &TravelClock{}}
 	if o.Log == nil {
 		if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 			return nil, err
@@ -160,6 +184,7 @@ func Build(ctx context.Context, o Options) (*World, error) {
 		if err != nil {
 			return nil, err
 		}
+		n.Requests.Clock, n.Hotline.Clock = w.Clock, w.Clock
 		w.Nodes = append(w.Nodes, &Running{Party: p, Node: n, Addr: addr, Dir: dir})
 		if err := seed(ctx, n, p); err != nil {
 			w.Close()

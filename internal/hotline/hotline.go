@@ -360,8 +360,8 @@ func (s *Service) receiveDrill(ctx context.Context, q store.Queries, d federatio
 		return fmt.Errorf("%w: drill: %v", federation.ErrPermanent, err)
 	}
 	// The call keeps the sender's ID so the acknowledgement names it; it
-	// starts when the drill arrived here (the receipt's time).
-	call := s.newCall(d.Header.Sender, false, true, "drill from "+d.Header.Sender+" ("+m.By+")", d.Received.UTC().Truncate(time.Microsecond))
+	// starts when it rings here.
+	call := s.newCall(d.Header.Sender, false, true, "drill from "+d.Header.Sender+" ("+m.By+")", s.now())
 	call.ID = m.CallID
 	if err := q.InsertCall(ctx, call); errors.Is(err, store.ErrConflict) {
 		return nil
