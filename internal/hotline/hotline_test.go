@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -259,8 +260,10 @@ func TestBreachNotifiesSupervisorAndRings(t *testing.T) {
 	if _, err := f.h.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
-	got := strings.Join(recipients(f.mails()), " ")
-	if got != "supervisor@mps.example supervisor@mps.example primary@mps.example" {
+	rcpt := recipients(f.mails())
+	slices.Sort(rcpt)
+	got := strings.Join(rcpt, " ")
+	if got != "primary@mps.example supervisor@mps.example supervisor@mps.example" {
 		t.Fatalf("mail to %s", got)
 	}
 	calls, _ := f.st.ListCalls(ctx, store.CallFilter{})
