@@ -118,6 +118,10 @@ var allowed = map[string][]auth.Role{
 	"POST /hotline/drills":                         {auth.Officer, auth.Supervisor},
 	"POST /hotline/schedules":                      {auth.Officer, auth.Supervisor},
 	"GET /hotline/notices":                         {auth.Officer, auth.Supervisor, auth.Auditor, auth.Admin},
+	"POST /intel/samples":                          {auth.Analyst},
+	"GET /intel/samples":                           {auth.Analyst, auth.Officer, auth.Supervisor, auth.Auditor},
+	"GET /intel/samples/{id}":                      {auth.Analyst, auth.Officer, auth.Supervisor, auth.Auditor},
+	"GET /intel/samples/{id}/content":              {auth.Analyst},
 }
 
 // TestEveryRouteEveryRole walks the whole API: every route without

@@ -46,6 +46,8 @@ const (
 	RequestWrite    Permission = "request.write"    // create and act on requests (the type decides which role)
 	HotlineRead     Permission = "hotline.read"     // hotline calls, drills and notices
 	HotlineOperate  Permission = "hotline.operate"  // acknowledge calls, run and schedule drills
+	SampleRead      Permission = "sample.read"      // the bytes of malware samples and documents (subject to collection grants)
+	SampleWrite     Permission = "sample.write"     // upload samples and analysis documents (subject to grants)
 )
 
 var everyone = Roles
@@ -70,6 +72,8 @@ var policy = map[Permission][]Role{
 	RequestWrite:    {Officer, CentralAuthority, Supervisor},
 	HotlineRead:     {Officer, Supervisor, Auditor, Admin},
 	HotlineOperate:  {Officer, Supervisor},
+	SampleRead:      {Analyst},
+	SampleWrite:     {Analyst},
 }
 
 // Allowed reports whether a user holding roles has permission p.

@@ -123,6 +123,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(logCmd(), roundCmd())
 	root.AddCommand(benchCmd(), federationCmd())
 	root.AddCommand(requestCmd(), hotlineCmd())
+	root.AddCommand(sampleCmd())
 	return root
 }
 
