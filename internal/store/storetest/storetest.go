@@ -56,6 +56,9 @@ func Run(t *testing.T, open Opener) {
 		{"WebLoginFailures", testWebLoginFailures},
 		{"WebUserLocale", testWebUserLocale},
 		{"Samples", testSamples},
+		{"Cases", testCases},
+		{"CaseKeys", testCaseKeys},
+		{"CaseLeadsAndAttachments", testCaseLeads},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
