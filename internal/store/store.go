@@ -50,6 +50,7 @@ type Store interface {
 type Queries interface {
 	LedgerQueries
 	ProgressQueries
+	ExerciseQueries
 	CreateAgency(ctx context.Context, a Agency) error
 	ListAgencies(ctx context.Context) ([]Agency, error)
 	GetAgency(ctx context.Context, code string) (Agency, error)

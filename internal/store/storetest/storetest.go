@@ -56,6 +56,7 @@ func Run(t *testing.T, open Opener) {
 		{"WebLoginFailures", testWebLoginFailures},
 		{"WebUserLocale", testWebUserLocale},
 		{"Samples", testSamples},
+		{"Exercise", testExercise},
 		{"Cases", testCases},
 		{"CaseKeys", testCaseKeys},
 		{"CaseLeadsAndAttachments", testCaseLeads},
