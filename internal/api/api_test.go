@@ -244,9 +244,17 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 			XPerm     string         `json:"x-liaison-permission"`
 			Responses map[string]any `json:"responses"`
 		} `json:"paths"`
+		Components struct {
+			Schemas map[string]map[string]any `json:"schemas"`
+		} `json:"components"`
 	}
 	if err := json.Unmarshal(b, &doc); err != nil {
 		t.Fatal(err)
+	}
+	// Request fields are described per type, from the same declaration
+	// that validates them.
+	if req, _ := doc.Components.Schemas["RequestFields_preservation"]["required"].([]any); len(req) == 0 {
+		t.Errorf("no fields schema for preservation requests: %v", doc.Components.Schemas["RequestFields_preservation"])
 	}
 	var s api.Server
 	for _, rt := range s.Routes() {

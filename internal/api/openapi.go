@@ -13,6 +13,11 @@ import (
 // Version is the API version stated in the OpenAPI document.
 const Version = "1.0.0"
 
+// schemaHooks refine the generated component schemas where a Go type
+// cannot say everything (a request's fields depend on its type). They run
+// once the route schemas are built.
+var schemaHooks []func(schemas map[string]any)
+
 // OpenAPI returns the OpenAPI 3.1 document describing every route. It is
 // derived from the route table and the Go types the handlers decode and
 // encode, so it cannot go stale.
@@ -71,6 +76,9 @@ func OpenAPI() map[string]any {
 			paths[path] = item
 		}
 		item[strings.ToLower(rt.Method)] = op
+	}
+	for _, hook := range schemaHooks {
+		hook(schemas)
 	}
 	return map[string]any{
 		"openapi": "3.1.0",

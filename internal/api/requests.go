@@ -73,7 +73,27 @@ type NoticeView struct {
 	Sent      time.Time `json:"sent,omitzero"`
 }
 
-func init() { routes = append(routes, requestRoutes...) }
+func init() {
+	routes = append(routes, requestRoutes...)
+	schemaHooks = append(schemaHooks, requestFieldSchemas)
+}
+
+// requestFieldSchemas publishes each request type's fields schema, the
+// same declaration that validates them, and ties Draft.fields to them.
+func requestFieldSchemas(schemas map[string]any) {
+	var refs []any
+	for _, sc := range request.Schemas() {
+		name := "RequestFields_" + strings.ReplaceAll(string(sc.Type), "-", "_")
+		js := sc.JSONSchema()
+		js["title"] = sc.Title + " (" + sc.Basis + ")"
+		schemas[name] = js
+		refs = append(refs, map[string]any{"$ref": "#/components/schemas/" + name})
+	}
+	draft, _ := schemas["Draft"].(map[string]any)
+	if props, ok := draft["properties"].(map[string]any); ok {
+		props["fields"] = map[string]any{"oneOf": refs, "description": "the fields of the request's type (see RequestFields_<type>); every missing or malformed field is named in the 422 problem"}
+	}
+}
 
 var requestRoutes = []Route{
 	{Method: "GET", Path: "/requests/types", Perm: auth.RequestRead, Summary: "Request types: legal basis, routing, fields (with JSON Schema) and default deadlines", Response: []TypeInfo{},
