@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +14,8 @@ import (
 
 	"github.com/liaison-dev/liaison/internal/intel"
 	"github.com/liaison-dev/liaison/internal/intel/match"
+	"github.com/liaison-dev/liaison/internal/intel/misp"
+	"github.com/liaison-dev/liaison/internal/intel/stix"
 	"github.com/liaison-dev/liaison/internal/node"
 	"github.com/liaison-dev/liaison/internal/store"
 )
@@ -98,9 +102,10 @@ func intelImportCmd() *cobra.Command {
 	var partial bool
 	c := &cobra.Command{
 		Use:   "import --dir DIR --collection ID FILE",
-		Short: "Import a STIX 2.1 bundle (or JSON array of objects) into a collection",
-		Long:  "Every object is validated first. By default one invalid object refuses the whole file and nothing is stored; --partial stores the valid objects and reports the rest.",
-		Args:  cobra.ExactArgs(1),
+		Short: "Import a STIX 2.1 bundle (or JSON array of objects), or MISP event JSON, into a collection",
+		Long: "Every object is validated first. By default one invalid object refuses the whole file and nothing is stored; --partial stores the valid objects and reports the rest. " +
+			"MISP event JSON ({\"Event\":...}, a list of them, or a MISP REST response) is recognised and converted to STIX first (docs/intel.md).",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := openFile(args[0], cmd.InOrStdin())
 			if err != nil {
@@ -108,7 +113,7 @@ func intelImportCmd() *cobra.Command {
 			}
 			defer f.Close()
 			return withNode(cmd, dir, func(nd *node.Node) error {
-				objs, rejected, err := nd.Intel.Parser.ParseObjects(f, maxImportBytes)
+				objs, rejected, err := parseImport(nd.Intel.Parser, f)
 				if err != nil {
 					return fmt.Errorf("%s: %w", args[0], err)
 				}
@@ -140,14 +145,53 @@ func intelImportCmd() *cobra.Command {
 	return c
 }
 
+// parseImport reads a STIX bundle or, when the file is MISP event JSON,
+// converts it to STIX objects first.
+func parseImport(p *stix.Parser, r io.Reader) ([]*stix.Object, []error, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxImportBytes+1))
+	if err != nil {
+		return nil, nil, err
+	}
+	if int64(len(b)) > maxImportBytes {
+		return nil, nil, fmt.Errorf("larger than %d bytes", maxImportBytes)
+	}
+	if !misp.IsMISP(b) {
+		return p.ParseObjects(bytes.NewReader(b), maxImportBytes)
+	}
+	raws, err := misp.Import(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	var objs []*stix.Object
+	var rejected []error
+	for _, raw := range raws {
+		o, err := p.Parse(raw)
+		if err != nil {
+			rejected = append(rejected, err)
+			continue
+		}
+		objs = append(objs, o)
+	}
+	return objs, rejected, nil
+}
+
 func intelExportCmd() *cobra.Command {
-	var dir, collection, out string
+	var dir, collection, out, format string
 	var all bool
 	c := &cobra.Command{
-		Use:   "export --dir DIR --collection ID [--all-versions] [--out FILE]",
-		Short: "Export a collection as a STIX 2.1 bundle",
+		Use:   "export --dir DIR --collection ID [--all-versions] [--format stix|misp] [--out FILE]",
+		Short: "Export a collection as a STIX 2.1 bundle, or as MISP event JSON",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch format {
+			case "stix":
+			case "misp":
+				if all {
+					return usageError{errors.New("--all-versions: MISP events hold the latest version only")}
+				}
+			default:
+				return usageError{fmt.Errorf("--format %q: want stix or misp", format)}
+			}
 			return withNode(cmd, dir, func(nd *node.Node) error {
 				col, err := nd.Store.GetCollection(cmd.Context(), collection)
 				if err != nil {
@@ -161,6 +205,9 @@ func intelExportCmd() *cobra.Command {
 					}
 					defer f.Close()
 					w = f
+				}
+				if format == "misp" {
+					return exportMISP(cmd, nd, col.ID, w)
 				}
 				fmt.Fprintf(w, `{"type":"bundle","id":"bundle--%s","objects":[`, intel.NewUUID())
 				f := store.STIXFilter{CollectionID: col.ID, Versions: []string{store.VersionLast}, Limit: 5000, WithBody: true}
@@ -195,8 +242,40 @@ func intelExportCmd() *cobra.Command {
 	c.Flags().StringVar(&collection, "collection", "", "collection id or alias (required)")
 	c.Flags().StringVar(&out, "out", "", "write to FILE")
 	c.Flags().BoolVar(&all, "all-versions", false, "every version, not only the latest")
+	c.Flags().StringVar(&format, "format", "stix", "stix (a STIX 2.1 bundle) or misp (MISP event JSON)")
 	c.MarkFlagRequired("collection")
 	return c
+}
+
+// exportMISP converts the latest version of every object of a collection
+// to MISP events.
+func exportMISP(cmd *cobra.Command, nd *node.Node, collectionID string, w io.Writer) error {
+	var raws []json.RawMessage
+	f := store.STIXFilter{CollectionID: collectionID, Versions: []string{store.VersionLast}, Limit: 5000, WithBody: true}
+	for {
+		rows, more, err := nd.Intel.Objects(cmd.Context(), f)
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			raws = append(raws, r.Body)
+		}
+		if !more {
+			break
+		}
+		f.AddedAfter = rows[len(rows)-1].DateAdded
+	}
+	events, err := misp.Export(raws)
+	if err != nil {
+		return err
+	}
+	b, err := misp.Marshal(events)
+	if err != nil {
+		return err
+	}
+	w.Write(append(b, '\n'))
+	fmt.Fprintf(cmd.ErrOrStderr(), "exported %d objects as %d MISP events\n", len(raws), len(events))
+	return nil
 }
 
 // readObservables reads a JSON array of observables (STIX cyber-observable
