@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/liaison-dev/liaison/internal/auth"
+	"github.com/liaison-dev/liaison/internal/casework"
 	"github.com/liaison-dev/liaison/internal/directory"
 	"github.com/liaison-dev/liaison/internal/hotline"
 	"github.com/liaison-dev/liaison/internal/identity"
@@ -52,6 +53,8 @@ type Server struct {
 	// Requests and Hotline serve the routes of requests.go.
 	Requests *request.Service
 	Hotline  *hotline.Service
+	// Cases serves the routes of cases.go.
+	Cases *casework.Service
 	// Info returns the node description; Descriptor the signed descriptor.
 	Info       func(ctx context.Context) (NodeInfo, error)
 	Descriptor func(ctx context.Context) ([]byte, error)

@@ -48,6 +48,8 @@ const (
 	HotlineOperate  Permission = "hotline.operate"  // acknowledge calls, run and schedule drills
 	SampleRead      Permission = "sample.read"      // the bytes of malware samples and documents (subject to collection grants)
 	SampleWrite     Permission = "sample.write"     // upload samples and analysis documents (subject to grants)
+	CaseRead        Permission = "case.read"        // joint cases and leads (subject to participation and agency)
+	CaseWrite       Permission = "case.write"       // open and work joint cases, send and decide leads
 )
 
 var everyone = Roles
@@ -74,6 +76,8 @@ var policy = map[Permission][]Role{
 	HotlineOperate:  {Officer, Supervisor},
 	SampleRead:      {Analyst},
 	SampleWrite:     {Analyst},
+	CaseRead:        {Officer, CentralAuthority, Analyst, Supervisor, Auditor},
+	CaseWrite:       {Officer, Analyst, Supervisor},
 }
 
 // Allowed reports whether a user holding roles has permission p.

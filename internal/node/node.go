@@ -22,6 +22,7 @@ import (
 
 	"github.com/liaison-dev/liaison/internal/api"
 	"github.com/liaison-dev/liaison/internal/auth"
+	"github.com/liaison-dev/liaison/internal/casework"
 	"github.com/liaison-dev/liaison/internal/clock"
 	"github.com/liaison-dev/liaison/internal/config"
 	"github.com/liaison-dev/liaison/internal/directory"
@@ -66,6 +67,8 @@ type Node struct {
 	Hotline  *hotline.Service
 	// Samples keeps malware samples and analysis documents, encrypted.
 	Samples *sample.Service
+	// Cases runs joint cases and leads.
+	Cases *casework.Service
 	// Web is the browser console, served at "/".
 	Web *web.Server
 }
@@ -198,6 +201,9 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Node, error) {
 		st.Close()
 		return nil, err
 	}
+	n.Cases = &casework.Service{Store: st, Clock: n.Clock, Party: cfg.Party, Federation: n.Federation, Requests: n.Requests, Log: log, Dir: cfg.Path("data/cases")}
+	n.Cases.Register(n.Federation)
+	n.API.Cases = n.Cases
 	n.openWeb()
 	return n, nil
 }

@@ -536,12 +536,16 @@ type Filter struct {
 	// passing within the duration from now.
 	Overdue   bool
 	DueWithin time.Duration
-	Limit     int
+	// Exercise, when set, selects only exercise traffic (true) or only
+	// real traffic (false), as real figures need.
+	Exercise *bool
+	Limit    int
 }
 
 // List returns the requests the caller may see, newest first.
 func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) ([]View, error) {
-	sf := store.RequestFilter{Type: string(f.Type), Priority: string(f.Priority), Party: f.Party, Roles: nonNil(p.User.Roles), Limit: f.Limit}
+	sf := store.RequestFilter{Type: string(f.Type), Priority: string(f.Priority), Party: f.Party, Roles: nonNil(p.User.Roles), Limit: f.Limit,
+		Exercise: f.Exercise}
 	for _, st := range f.Status {
 		sf.Statuses = append(sf.Statuses, string(st))
 	}
