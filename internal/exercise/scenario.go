@@ -1,0 +1,610 @@
+// Package exercise runs tabletop exercises and drills through the real
+// channel: a scenario file (YAML, docs/exercises.md) lists the parties and
+// their roles and a time line of injects — requests of any type, leads,
+// incident notifications, threat-intelligence shares, hotline calls and
+// follow-ups that depend on earlier answers — each with the response
+// expected, who should give it and by when.
+//
+// Run plays a scenario against live nodes or a demo world, in real time or
+// accelerated, through each node's HTTPS API: every request it makes
+// carries the exercise flag (and an "EXERCISE" title prefix), so it is
+// shown as such, excluded from real figures, marked in the ledger and
+// removable afterwards (store.PurgeExercise) without touching real data.
+// Automated responders can play any party's roles from the scenario's
+// play instructions, so a scenario runs unattended in tests. Every inject
+// is scored per party — delivered, routed to the right role, acknowledged
+// and answered within deadline, answer complete, hotline rung — and
+// Report writes a self-contained HTML after-action report.
+package exercise
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/liaison-dev/liaison/internal/auth"
+	"github.com/liaison-dev/liaison/internal/request"
+	"github.com/liaison-dev/liaison/internal/validation"
+)
+
+// Format names the scenario file format.
+const Format = "liaison-exercise/1"
+
+// MaxFileSize bounds a scenario file.
+const MaxFileSize = 1 << 20
+
+// Inject kinds. lead, incident and intel are requests of type
+// information, incident and spontaneous; hotline rings the peer's hotline.
+const (
+	KindRequest  = "request"
+	KindLead     = "lead"
+	KindIncident = "incident"
+	KindIntel    = "intel"
+	KindHotline  = "hotline"
+)
+
+// Kinds lists the inject kinds.
+var Kinds = []string{KindRequest, KindLead, KindIncident, KindIntel, KindHotline}
+
+// Responses an inject may expect.
+var Responses = []string{"answer", "refuse", "accept_conditions", "decline_conditions", "ask_info", "none"}
+
+// Outcomes a follow-up may depend on.
+var Outcomes = []string{"any", "acknowledged", "answered", "refused", "missed"}
+
+// Scenario is a parsed, validated scenario file.
+type Scenario struct {
+	Format      string   `yaml:"format" json:"format"`
+	ID          string   `yaml:"id" json:"id"`
+	Title       string   `yaml:"title" json:"title"`
+	Description string   `yaml:"description" json:"description,omitempty"`
+	Parties     []Party  `yaml:"parties" json:"parties"`
+	Lessons     []string `yaml:"lessons" json:"lessons,omitempty"`
+	Injects     []Inject `yaml:"injects" json:"injects"`
+}
+
+// Party is a participating party and the roles that take part.
+type Party struct {
+	Code  string   `yaml:"code" json:"code"`
+	Name  string   `yaml:"name" json:"name,omitempty"`
+	Roles []string `yaml:"roles" json:"roles"`
+}
+
+// Inject is one event of the time line.
+type Inject struct {
+	ID    string `yaml:"id" json:"id"`
+	Title string `yaml:"title" json:"title,omitempty"`
+	// At is the offset from the start, or from the response to After.
+	At   Duration `yaml:"at" json:"at"`
+	Kind string   `yaml:"kind" json:"kind"`
+	From string   `yaml:"from" json:"from"`
+	To   string   `yaml:"to" json:"to"`
+	// Role is the sender's role (officer, or central_authority for MLA).
+	Role string `yaml:"role" json:"role,omitempty"`
+	// After names an earlier inject this one follows; When is the outcome
+	// of that inject it needs (any by default).
+	After       string       `yaml:"after" json:"after,omitempty"`
+	When        string       `yaml:"when" json:"when,omitempty"`
+	Request     *Draft       `yaml:"request" json:"request,omitempty"`
+	Attachments []Attachment `yaml:"attachments" json:"attachments,omitempty"`
+	Expect      Expect       `yaml:"expect" json:"expect"`
+	Play        *Play        `yaml:"play" json:"play,omitempty"`
+	// Note explains the inject to the exercise controller and in the report.
+	Note string `yaml:"note" json:"note,omitempty"`
+}
+
+// Draft is the request an inject sends. String field values may use
+// ${start}, ${start-2h} or ${start+30m}: the run's start time shifted.
+type Draft struct {
+	Type       request.Type     `yaml:"type" json:"type"`
+	Priority   request.Priority `yaml:"priority" json:"priority"`
+	Title      string           `yaml:"title" json:"title"`
+	Conditions []string         `yaml:"conditions" json:"conditions,omitempty"`
+	Fields     map[string]any   `yaml:"fields" json:"fields"`
+}
+
+// Attachment is an evidence file sent with the request.
+type Attachment struct {
+	Name    string `yaml:"name" json:"name"`
+	Content string `yaml:"content" json:"content"`
+	// MustBeRefused: the file must not cross (child sexual abuse media:
+	// hashes travel, the material never does).
+	MustBeRefused bool `yaml:"must_be_refused" json:"must_be_refused,omitempty"`
+}
+
+// Expect is the response expected from the receiving party.
+type Expect struct {
+	// Role is who should act at the receiver (default: the type's desk).
+	Role string `yaml:"role" json:"role,omitempty"`
+	// Acknowledge is the acknowledgement deadline after delivery.
+	Acknowledge Duration `yaml:"acknowledge" json:"acknowledge,omitempty"`
+	// Respond is the response expected (answer, refuse, ...) and Within
+	// its deadline after delivery.
+	Respond      string   `yaml:"respond" json:"respond,omitempty"`
+	Within       Duration `yaml:"within" json:"within,omitempty"`
+	Completeness string   `yaml:"completeness" json:"completeness,omitempty"`
+	Ground       string   `yaml:"ground" json:"ground,omitempty"`
+	// Hotline: the receiver's hotline must ring for this inject.
+	Hotline bool `yaml:"hotline" json:"hotline,omitempty"`
+}
+
+// Play is how an automated responder plays the receiving party: after
+// how long it acknowledges and responds (absent: never), and with what.
+type Play struct {
+	Acknowledge  Duration `yaml:"acknowledge" json:"acknowledge,omitempty"`
+	Respond      Duration `yaml:"respond" json:"respond,omitempty"`
+	Action       string   `yaml:"action" json:"action,omitempty"`
+	Answer       string   `yaml:"answer" json:"answer,omitempty"`
+	Completeness string   `yaml:"completeness" json:"completeness,omitempty"`
+	Ground       string   `yaml:"ground" json:"ground,omitempty"`
+	Reasons      string   `yaml:"reasons" json:"reasons,omitempty"`
+	Note         string   `yaml:"note" json:"note,omitempty"`
+}
+
+// Duration is a span written as a Go duration or a number of days ("3d").
+type Duration time.Duration
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalJSON writes the duration as text.
+func (d Duration) MarshalJSON() ([]byte, error) { return []byte(strconv.Quote(d.String())), nil }
+
+func (d Duration) String() string { return FormatDuration(time.Duration(d)) }
+
+// ParseDuration reads "90s", "15m", "1h30m", "3d" or "3d12h".
+func ParseDuration(s string) (time.Duration, error) {
+	var days time.Duration
+	if n, rest, ok := strings.Cut(s, "d"); ok {
+		v, err := strconv.Atoi(n)
+		if err != nil || v < 0 || v > 3650 {
+			return 0, fmt.Errorf("%q is not a duration such as 15m, 2h or 3d", s)
+		}
+		days, s = time.Duration(v)*24*time.Hour, rest
+		if s == "" {
+			return days, nil
+		}
+	}
+	v, err := time.ParseDuration(s)
+	v += days
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("%q is not a duration such as 15m, 2h or 3d", s)
+	}
+	return v, nil
+}
+
+// FormatDuration writes d briefly: 1d2h, 15m, 90s.
+func FormatDuration(d time.Duration) string {
+	if d == 0 {
+		return "0"
+	}
+	var b strings.Builder
+	if days := d / (24 * time.Hour); days > 0 {
+		fmt.Fprintf(&b, "%dd", days)
+		d -= days * 24 * time.Hour
+	}
+	if h := d / time.Hour; h > 0 {
+		fmt.Fprintf(&b, "%dh", h)
+		d -= h * time.Hour
+	}
+	if m := d / time.Minute; m > 0 {
+		fmt.Fprintf(&b, "%dm", m)
+		d -= m * time.Minute
+	}
+	if s := d.Round(time.Second) / time.Second; s > 0 {
+		fmt.Fprintf(&b, "%ds", s)
+	}
+	return b.String()
+}
+
+// RequestType is the request type an inject sends ("" for hotline).
+func (in *Inject) RequestType() request.Type {
+	switch in.Kind {
+	case KindLead:
+		return request.Information
+	case KindIncident:
+		return request.Incident
+	case KindIntel:
+		return request.Spontaneous
+	case KindRequest:
+		if in.Request != nil {
+			return in.Request.Type
+		}
+	}
+	return ""
+}
+
+// ExpectRole is the role that should act at the receiver.
+func (in *Inject) ExpectRole() auth.Role {
+	if in.Expect.Role != "" {
+		return auth.Role(in.Expect.Role)
+	}
+	return request.ActorRoles(in.RequestType())[0]
+}
+
+// SenderRole is the role that sends the inject.
+func (in *Inject) SenderRole() auth.Role {
+	if in.Role != "" {
+		return auth.Role(in.Role)
+	}
+	return request.ActorRoles(in.RequestType())[0]
+}
+
+// Parse parses and validates a scenario file. Nothing is sent for an
+// invalid scenario: every problem is reported at once, each as a
+// validation.FieldError whose field names the file, the line and the
+// field, e.g. "bec.yaml:12 injects[1].expect.within".
+func Parse(name string, r io.Reader) (*Scenario, error) {
+	b, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxFileSize {
+		return nil, validation.Errors{{Field: name, Detail: fmt.Sprintf("is larger than %d bytes", MaxFileSize)}}
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return nil, yamlErrors(name, err)
+	}
+	var sc Scenario
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&sc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, validation.Errors{{Field: name, Detail: "is empty"}}
+		}
+		return nil, yamlErrors(name, err)
+	}
+	lines := map[string]int{}
+	indexLines(&root, "", lines)
+	c := &checker{file: name, lines: lines}
+	c.check(&sc)
+	if err := c.errs.Err(); err != nil {
+		return nil, err
+	}
+	return &sc, nil
+}
+
+var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+func yamlErrors(name string, err error) error {
+	var te *yaml.TypeError
+	msgs := []string{strings.TrimPrefix(err.Error(), "yaml: ")}
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	var out validation.Errors
+	for _, m := range msgs {
+		if g := yamlLineRE.FindStringSubmatch(m); g != nil {
+			out.Add(name+":"+g[1], g[2])
+		} else {
+			out.Add(name, m)
+		}
+	}
+	return out
+}
+
+// indexLines records the line of every value under its path.
+func indexLines(n *yaml.Node, path string, lines map[string]int) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			indexLines(c, path, lines)
+		}
+		return
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := n.Content[i].Value
+			if path != "" {
+				p = path + "." + p
+			}
+			lines[p] = n.Content[i].Line
+			indexLines(n.Content[i+1], p, lines)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := path + "[" + strconv.Itoa(i) + "]"
+			lines[p] = c.Line
+			indexLines(c, p, lines)
+		}
+	}
+	if _, ok := lines[path]; !ok {
+		lines[path] = n.Line
+	}
+}
+
+type checker struct {
+	file  string
+	lines map[string]int
+	errs  validation.Errors
+}
+
+// add reports a problem at the line of the field, or of its closest
+// enclosing element when the field is absent.
+func (c *checker) add(path, detail string) {
+	for p := path; ; {
+		if l, ok := c.lines[p]; ok {
+			c.errs.Add(fmt.Sprintf("%s:%d %s", c.file, l, path), detail)
+			return
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			c.errs.Add(c.file+" "+path, detail)
+			return
+		}
+		p = p[:i]
+	}
+}
+
+func (c *checker) required(path, v string, max int) {
+	switch {
+	case strings.TrimSpace(v) == "":
+		c.add(path, "is required")
+	case len([]rune(v)) > max:
+		c.add(path, "is longer than "+strconv.Itoa(max)+" characters")
+	}
+}
+
+func (c *checker) oneOf(path, v string, set []string) {
+	if !slices.Contains(set, v) {
+		c.add(path, "must be one of "+strings.Join(set, ", "))
+	}
+}
+
+var (
+	slugRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
+	partyRE = regexp.MustCompile(`^[A-Z][A-Z0-9-]{1,15}$`)
+)
+
+// validationStart is the start time drafts are validated against.
+var validationStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func (c *checker) check(sc *Scenario) {
+	if sc.Format != Format {
+		c.add("format", "must be "+Format)
+	}
+	if !slugRE.MatchString(sc.ID) {
+		c.add("id", "must be a slug: lower-case letters, digits and '-'")
+	}
+	c.required("title", sc.Title, 200)
+	if len(sc.Parties) < 2 {
+		c.add("parties", "at least two parties take part")
+	}
+	roles := map[string][]string{}
+	for i, p := range sc.Parties {
+		pp := fmt.Sprintf("parties[%d]", i)
+		if !partyRE.MatchString(p.Code) {
+			c.add(pp+".code", "must be a party code such as US or CN")
+		} else if _, dup := roles[p.Code]; dup {
+			c.add(pp+".code", "party "+p.Code+" is listed twice")
+		}
+		if len(p.Roles) == 0 {
+			c.add(pp+".roles", "name the roles that take part")
+		}
+		for j, r := range p.Roles {
+			if !auth.ValidRole(r) {
+				c.add(fmt.Sprintf("%s.roles[%d]", pp, j), fmt.Sprintf("%q is not a role", r))
+			}
+		}
+		roles[p.Code] = p.Roles
+	}
+	if len(sc.Injects) == 0 {
+		c.add("injects", "a scenario has at least one inject")
+	}
+	if len(sc.Injects) > 200 {
+		c.add("injects", "at most 200 injects")
+	}
+	seen := map[string]bool{}
+	for i := range sc.Injects {
+		c.inject(fmt.Sprintf("injects[%d]", i), &sc.Injects[i], roles, seen)
+		seen[sc.Injects[i].ID] = true
+	}
+}
+
+func (c *checker) role(path, r string, party string, roles map[string][]string) {
+	if !auth.ValidRole(r) {
+		c.add(path, fmt.Sprintf("%q is not a role", r))
+	} else if rs, ok := roles[party]; ok && !slices.Contains(rs, r) {
+		c.add(path, fmt.Sprintf("%s does not take part for %s (parties lists %s)", r, party, strings.Join(rs, ", ")))
+	}
+}
+
+func (c *checker) inject(ip string, in *Inject, roles map[string][]string, earlier map[string]bool) {
+	if !slugRE.MatchString(in.ID) {
+		c.add(ip+".id", "must be a slug: lower-case letters, digits and '-'")
+	} else if earlier[in.ID] {
+		c.add(ip+".id", "inject "+in.ID+" is defined twice")
+	}
+	c.oneOf(ip+".kind", in.Kind, Kinds)
+	for _, f := range []struct{ name, v string }{{"from", in.From}, {"to", in.To}} {
+		if _, ok := roles[f.v]; !ok {
+			c.add(ip+"."+f.name, fmt.Sprintf("%q is not a participating party", f.v))
+		}
+	}
+	if in.From == in.To && in.From != "" {
+		c.add(ip+".to", "an inject goes to another party")
+	}
+	if in.After != "" && !earlier[in.After] {
+		c.add(ip+".after", fmt.Sprintf("%q is not an earlier inject", in.After))
+	}
+	if in.When != "" {
+		c.oneOf(ip+".when", in.When, Outcomes)
+		if in.After == "" {
+			c.add(ip+".when", "needs after: the inject whose outcome it depends on")
+		}
+	}
+	if time.Duration(in.At) > 30*24*time.Hour {
+		c.add(ip+".at", "at most 30 days into the exercise")
+	}
+	if len([]rune(in.Title)) > 200 || len([]rune(in.Note)) > 2000 {
+		c.add(ip+".title", "title at most 200 characters, note at most 2000")
+	}
+	e, ep := &in.Expect, ip+".expect"
+	if in.Kind == KindHotline {
+		if in.Request != nil {
+			c.add(ip+".request", "a hotline call carries no request")
+		}
+		if len(in.Attachments) > 0 {
+			c.add(ip+".attachments", "a hotline call carries no files")
+		}
+		if e.Respond != "" && e.Respond != "none" {
+			c.add(ep+".respond", "a hotline call is only acknowledged")
+		}
+		if e.Acknowledge == 0 {
+			c.add(ep+".acknowledge", "is required for a hotline call (15m by default policy)")
+		}
+		for _, r := range []struct{ p, v string }{{ip + ".role", in.Role}, {ep + ".role", e.Role}} {
+			if r.v != "" && r.v != string(auth.Officer) && r.v != string(auth.Supervisor) {
+				c.add(r.p, "the hotline is operated by officer or supervisor")
+			}
+		}
+		if in.Play != nil && (in.Play.Respond != 0 || in.Play.Action != "") {
+			c.add(ip+".play", "a hotline call is only acknowledged")
+		}
+		return
+	}
+	if in.Request == nil {
+		c.add(ip+".request", "is required: the request the inject sends")
+		return
+	}
+	d := in.Request
+	rp := ip + ".request"
+	switch in.Kind {
+	case KindLead, KindIncident, KindIntel:
+		if d.Type == "" {
+			d.Type = in.RequestType()
+		} else if d.Type != in.RequestType() {
+			c.add(rp+".type", fmt.Sprintf("a %s inject sends a %s request", in.Kind, in.RequestType()))
+		}
+	}
+	draft := request.Draft{Type: d.Type, Priority: d.Priority, To: in.To, Title: "EXERCISE " + d.Title, Conditions: d.Conditions,
+		Exercise: true, Fields: expand(d.Fields, validationStart)}
+	if d.Title == "" {
+		draft.Title = ""
+	}
+	if err := draft.Validate(); err != nil {
+		fe, _ := validation.As(err)
+		for _, f := range fe {
+			if f.Field == "to" {
+				continue
+			}
+			c.add(rp+"."+f.Field, f.Detail)
+		}
+	}
+	if _, ok := request.Lookup(d.Type); !ok {
+		return
+	}
+	if in.Role != "" {
+		c.role(ip+".role", in.Role, in.From, roles)
+		if !request.CanAct(d.Type, []string{in.Role}) {
+			c.add(ip+".role", fmt.Sprintf("%s requests are sent by %v", d.Type, request.ActorRoles(d.Type)))
+		}
+	}
+	if e.Role != "" {
+		c.role(ep+".role", e.Role, in.To, roles)
+		if !request.CanAct(d.Type, []string{e.Role}) {
+			c.add(ep+".role", fmt.Sprintf("%s requests are handled by %v, not %s", d.Type, request.ActorRoles(d.Type), e.Role))
+		}
+	}
+	if e.Respond == "" {
+		c.add(ep+".respond", "is required: "+strings.Join(Responses, ", "))
+	} else {
+		c.oneOf(ep+".respond", e.Respond, Responses)
+	}
+	spont := d.Type == request.Spontaneous
+	if spont && (e.Respond == "answer" || e.Respond == "refuse" || e.Respond == "ask_info") {
+		c.add(ep+".respond", "spontaneous information is accepted or declined (accept_conditions, decline_conditions)")
+	}
+	if !spont && (e.Respond == "accept_conditions" || e.Respond == "decline_conditions") {
+		c.add(ep+".respond", "only spontaneous information has use conditions to accept or decline")
+	}
+	if e.Respond != "" && e.Respond != "none" && e.Within == 0 {
+		c.add(ep+".within", "is required: the response deadline after delivery")
+	}
+	if e.Acknowledge > 0 && e.Within > 0 && e.Acknowledge > e.Within {
+		c.add(ep+".acknowledge", "is later than the response deadline")
+	}
+	if e.Completeness != "" {
+		c.oneOf(ep+".completeness", e.Completeness, []string{"full", "partial"})
+		if e.Respond != "answer" {
+			c.add(ep+".completeness", "applies to an answer")
+		}
+	}
+	if e.Ground != "" {
+		c.oneOf(ep+".ground", e.Ground, request.Grounds)
+		if e.Respond != "refuse" {
+			c.add(ep+".ground", "applies to a refusal")
+		}
+	}
+	for k, a := range in.Attachments {
+		c.required(fmt.Sprintf("%s.attachments[%d].name", ip, k), a.Name, 200)
+		if len(a.Content) > 64<<10 {
+			c.add(fmt.Sprintf("%s.attachments[%d].content", ip, k), "at most 64 KiB inline")
+		}
+	}
+	if p := in.Play; p != nil {
+		pp := ip + ".play"
+		if p.Action != "" {
+			c.oneOf(pp+".action", p.Action, Responses)
+		}
+		act := p.Action
+		if act == "" {
+			act = e.Respond
+		}
+		if p.Respond > 0 && act == "answer" && p.Answer == "" {
+			c.add(pp+".answer", "is required to play an answer")
+		}
+		if p.Respond > 0 && act == "refuse" && (p.Ground == "" || p.Reasons == "") {
+			c.add(pp+".ground", "a played refusal names a ground and gives reasons")
+		}
+		if p.Ground != "" {
+			c.oneOf(pp+".ground", p.Ground, request.Grounds)
+		}
+		if p.Completeness != "" {
+			c.oneOf(pp+".completeness", p.Completeness, []string{"full", "partial"})
+		}
+		if p.Acknowledge > 0 && p.Respond > 0 && p.Respond < p.Acknowledge {
+			c.add(pp+".respond", "a played response comes after the acknowledgement")
+		}
+	}
+}
+
+var startRE = regexp.MustCompile(`^\$\{start(?:([+-])([0-9a-z]+))?\}$`)
+
+// expand replaces ${start±D} string values with the start time shifted.
+func expand(fields map[string]any, start time.Time) map[string]any {
+	out := make(map[string]any, len(fields))
+	for k, v := range fields {
+		if s, ok := v.(string); ok {
+			if g := startRE.FindStringSubmatch(s); g != nil {
+				t := start
+				if g[1] != "" {
+					if d, err := ParseDuration(g[2]); err == nil {
+						if g[1] == "-" {
+							d = -d
+						}
+						t = t.Add(d)
+					}
+				}
+				v = t.UTC().Format(time.RFC3339)
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
