@@ -124,6 +124,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(benchCmd(), federationCmd())
 	root.AddCommand(requestCmd(), hotlineCmd())
 	root.AddCommand(sampleCmd())
+	root.AddCommand(exerciseCmd())
 	return root
 }
 
