@@ -143,6 +143,29 @@ var allowed = map[string][]auth.Role{
 	"GET /leads/{id}":                                   {auth.Officer, auth.CentralAuthority, auth.Analyst, auth.Supervisor, auth.Auditor},
 	"POST /leads/{id}/accept":                           {auth.Officer, auth.Analyst, auth.Supervisor},
 	"POST /leads/{id}/decline":                          {auth.Officer, auth.Analyst, auth.Supervisor},
+
+	// Joint cases and leads (cases.go).
+	"GET /cases/categories":                             {auth.Officer, auth.CentralAuthority, auth.Analyst, auth.Supervisor, auth.Auditor},
+	"GET /cases":                                        {auth.Officer, auth.CentralAuthority, auth.Analyst, auth.Supervisor, auth.Auditor},
+	"POST /cases":                                       {auth.Officer, auth.Analyst, auth.Supervisor},
+	"POST /cases/bec":                                   {auth.Officer, auth.Analyst, auth.Supervisor},
+	"GET /cases/{id}":                                   {auth.Officer, auth.CentralAuthority, auth.Analyst, auth.Supervisor, auth.Auditor},
+	"POST /cases/{id}/update":                           {auth.Officer, auth.Analyst, auth.Supervisor},
+	"POST /cases/{id}/party":                            {auth.Officer, auth.Analyst, auth.Supervisor},
+	"POST /cases/{id}/items":                            {auth.Officer, auth.Analyst, auth.Supervisor},
+	"POST /cases/{id}/trail":                            {auth.Officer, auth.Analyst, auth.Supervisor},
+	"POST /cases/{id}/tasks":                            {auth.Officer, auth.Analyst, auth.Supervisor},
+	"POST /cases/{id}/participants":                     {auth.Officer, auth.Analyst, auth.Supervisor},
+	"POST /cases/{id}/items/{item}/share":               {auth.Officer, auth.Analyst, auth.Supervisor},
+	"POST /cases/{id}/items/{item}/permission":          {auth.Officer, auth.Analyst, auth.Supervisor},
+	"POST /cases/{id}/items/{item}/permission/decision": {auth.Officer, auth.Analyst, auth.Supervisor},
+	"POST /cases/{id}/attachments":                      {auth.Officer, auth.Analyst, auth.Supervisor},
+	"GET /cases/{id}/attachments/{att}":                 {auth.Officer, auth.CentralAuthority, auth.Analyst, auth.Supervisor, auth.Auditor},
+	"GET /leads":                                        {auth.Officer, auth.CentralAuthority, auth.Analyst, auth.Supervisor, auth.Auditor},
+	"POST /leads":                                       {auth.Officer, auth.Analyst, auth.Supervisor},
+	"GET /leads/{id}":                                   {auth.Officer, auth.CentralAuthority, auth.Analyst, auth.Supervisor, auth.Auditor},
+	"POST /leads/{id}/accept":                           {auth.Officer, auth.Analyst, auth.Supervisor},
+	"POST /leads/{id}/decline":                          {auth.Officer, auth.Analyst, auth.Supervisor},
 }
 
 // TestEveryRouteEveryRole walks the whole API: every route without

@@ -237,8 +237,8 @@ func (e *Event) validate(errs *validation.Errors, f string, cat Category) {
 
 // State is a case folded from its events.
 type State struct {
-	ID       string `json:"id"`
-	Origin   string `json:"origin"`
+	ID     string `json:"id"`
+	Origin string `json:"origin"`
 	Header
 	Parties      []string      `json:"parties"`
 	Info         []PartyInfo   `json:"party_info"`

@@ -19,15 +19,15 @@ type Category string
 
 // The taxonomy.
 const (
-	IPTheft   Category = "ip_theft"  // cyber-enabled IP theft for commercial gain
-	CSAM      Category = "csam"      // online child sexual abuse material
-	Terrorism Category = "terrorism" // terrorist misuse of technology
-	BEC       Category = "bec"       // business e-mail compromise / phishing
-	Firearms  Category = "firearms"  // online firearms trafficking
-	Hacking   Category = "hacking"   // hacking / intrusion
+	IPTheft    Category = "ip_theft"  // cyber-enabled IP theft for commercial gain
+	CSAM       Category = "csam"      // online child sexual abuse material
+	Terrorism  Category = "terrorism" // terrorist misuse of technology
+	BEC        Category = "bec"       // business e-mail compromise / phishing
+	Firearms   Category = "firearms"  // online firearms trafficking
+	Hacking    Category = "hacking"   // hacking / intrusion
 	Ransomware Category = "ransomware"
-	Fraud     Category = "fraud" // online fraud
-	Other     Category = "other"
+	Fraud      Category = "fraud" // online fraud
+	Other      Category = "other"
 )
 
 // Categories lists the taxonomy with its titles.
@@ -390,4 +390,3 @@ func (pi *PartyInfo) validate(errs *validation.Errors, field string) {
 		}
 	}
 }
-

@@ -93,7 +93,7 @@ func printWorld(out io.Writer, w *demo.World) {
 			}
 			users += a.Username
 		}
-		fmt.Fprintf(tw, "%s %s\t%s/api/v1\t%s\n", r.Party.Code, r.Party.Name, r.URL(), users)
+		fmt.Fprintf(tw, "%s %s\t%s/ (console) · %s/api/v1\t%s\n", r.Party.Code, r.Party.Name, r.URL(), r.URL(), users)
 	}
 	tw.Flush()
 	fmt.Fprintf(out, "\nEach node's TLS certificate is self-signed: %s/<PARTY>/tls/cert.pem.\nTry: curl --cacert %s/US/tls/cert.pem -u us-officer:%s %s/api/v1/oncall\nPress Ctrl-C to stop.\n",

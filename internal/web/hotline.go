@@ -126,7 +126,29 @@ func (s *Server) ackCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := fromContext(r.Context()).P
-	_, err := s.Hotline.Ack(r.Context(), p.Actor(), r.PathValue("id"))
+	id := r.PathValue("id")
+	call, err := s.Store.GetCall(r.Context(), id)
+	if err != nil {
+		s.domainErr(w, r, err)
+		return
+	}
+	// A call for a request is answered by acknowledging the request, which
+	// also stops the ringing; a drill, or a request this role may not act
+	// on, is acknowledged as a call.
+	acked := false
+	if call.RequestID != "" && s.Requests != nil && !call.Outgoing && call.Acked.IsZero() {
+		rv, gerr := s.Requests.Get(r.Context(), p, call.RequestID)
+		if gerr == nil && slices.Contains(rv.Allowed, request.Acknowledge) {
+			if _, err := s.Requests.Act(r.Context(), p, call.RequestID, request.Acknowledge, request.ActInput{}); err != nil {
+				s.domainErr(w, r, err)
+				return
+			}
+			acked = true
+		}
+	}
+	if !acked {
+		_, err = s.Hotline.Ack(r.Context(), p.Actor(), id)
+	}
 	switch {
 	case errors.Is(err, hotline.ErrNotIncoming):
 		s.fail(w, r, http.StatusConflict, "err.notincoming")

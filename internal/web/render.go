@@ -97,6 +97,10 @@ func (s *Server) view(r *http.Request, title string) *View {
 		}
 	}
 	v.p = locale.Printer{Lang: v.Lang}
+	// A redirect after a form may name a message to show once.
+	if f := r.URL.Query().Get("flash"); strings.HasPrefix(f, "flash.") && locale.Has(locale.Default, f) {
+		v.Flash = f
+	}
 	return v
 }
 

@@ -248,6 +248,8 @@ type detailData struct {
 	Problem string
 	// PreserveDefault prefills "preserved until" (90 days on).
 	PreserveDefault string
+	// AnswerDue is the answer deadline with pauses added.
+	AnswerDue time.Time
 }
 
 func (s *Server) loadDetail(r *http.Request, v *View) (detailData, error) {
@@ -260,6 +262,7 @@ func (s *Server) loadDetail(r *http.Request, v *View) (detailData, error) {
 	d := detailData{R: rv, Grounds: request.Grounds, Custody: map[string][]store.CustodyEntry{},
 		PreserveDefault: s.now().Add(90 * 24 * time.Hour).In(v.loc).Format("2006-01-02T15:04")}
 	d.Schema, _ = request.Lookup(rv.Type)
+	d.AnswerDue = rv.State.AnswerDue()
 	for _, a := range rv.Attachments {
 		c, err := s.Requests.Custody(r.Context(), p, id, a.ID)
 		if err != nil {

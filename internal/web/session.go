@@ -20,13 +20,16 @@ import (
 	"github.com/liaison-dev/liaison/internal/web/locale"
 )
 
-// Cookie names. The __Host- prefix makes the browser refuse the cookie
-// unless it is Secure, host-only and for path "/".
-const (
-	sessionCookie = "__Host-liaison"
-	loginCookie   = "__Host-liaison-login" // the login form's CSRF token
-	csrfField     = "csrf"
-)
+// Cookie names end with the party, because browsers keep cookies per host
+// and not per port: two nodes on one host (the demo) must not overwrite
+// each other's sessions. The __Host- prefix makes the browser refuse the
+// cookie unless it is Secure, host-only and for path "/".
+const csrfField = "csrf"
+
+func (s *Server) sessionCookie() string { return "__Host-liaison-" + s.Party }
+
+// loginCookie holds the login form's CSRF token.
+func (s *Server) loginCookie() string { return "__Host-liaison-login-" + s.Party }
 
 type ctxKey struct{}
 
@@ -106,7 +109,7 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 var errNoSession = errors.New("web: no session")
 
 func (s *Server) loadSession(r *http.Request) (*session, error) {
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(s.sessionCookie())
 	if err != nil || len(c.Value) > 100 {
 		return nil, errNoSession
 	}
@@ -167,7 +170,7 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, lv loginView) {
 	tok := randomToken()
-	setCookie(w, loginCookie, tok, 3600)
+	setCookie(w, s.loginCookie(), tok, 3600)
 	v := s.view(r, "login.title")
 	v.CSRF, v.D = tok, lv
 	w.Header().Set("Cache-Control", "no-store")
@@ -196,7 +199,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusBadRequest, "err.badform")
 		return
 	}
-	c, err := r.Cookie(loginCookie)
+	c, err := r.Cookie(s.loginCookie())
 	if err != nil || !sameToken(r.PostFormValue(csrfField), c.Value) {
 		s.fail(w, r, http.StatusForbidden, "err.csrf")
 		return
@@ -264,8 +267,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	setCookie(w, loginCookie, "", -1)
-	setCookie(w, sessionCookie, tok, int(s.MaxAge/time.Second))
+	setCookie(w, s.loginCookie(), "", -1)
+	setCookie(w, s.sessionCookie(), tok, int(s.MaxAge/time.Second))
 	redirect(w, r, lv.Next)
 }
 
@@ -282,7 +285,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	setCookie(w, sessionCookie, "", -1)
+	setCookie(w, s.sessionCookie(), "", -1)
 	redirect(w, r, "/login")
 }
 

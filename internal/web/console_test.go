@@ -1,0 +1,171 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/liaison-dev/liaison/internal/auth"
+	"github.com/liaison-dev/liaison/internal/demo"
+)
+
+// TestConsoleSecurity checks the console's security properties against a
+// real node over HTTPS.
+func TestConsoleSecurity(t *testing.T) {
+	w := world(t)
+	us := nodeURL(t, w, "US")
+
+	t.Run("headers", func(t *testing.T) {
+		b := newBrowser(t, us)
+		code, body, h := b.get("/login")
+		if code != 200 || !strings.Contains(body, `name="password"`) {
+			t.Fatalf("GET /login = %d", code)
+		}
+		for k, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"} {
+			if h.Get(k) != want {
+				t.Errorf("%s = %q, want %q", k, h.Get(k), want)
+			}
+		}
+		csp := h.Get("Content-Security-Policy")
+		for _, want := range []string{"default-src 'none'", "script-src 'self'", "frame-ancestors 'none'", "form-action 'self'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("CSP %q lacks %q", csp, want)
+			}
+		}
+		if strings.Contains(csp, "unsafe-inline") || strings.Contains(body, "<script>") || strings.Contains(body, "http://") {
+			t.Error("inline script or external reference")
+		}
+		var cookie *http.Cookie
+		for _, c := range (&http.Response{Header: h}).Cookies() {
+			cookie = c
+		}
+		if cookie == nil || !cookie.Secure || !cookie.HttpOnly || cookie.SameSite != http.SameSiteStrictMode {
+			t.Errorf("login cookie %+v", cookie)
+		}
+	})
+
+	t.Run("session", func(t *testing.T) {
+		b := newBrowser(t, us)
+		if code, _, h := b.get("/requests"); code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/login") {
+			t.Fatalf("anonymous GET /requests = %d %s", code, h.Get("Location"))
+		}
+		_, page, _ := b.get("/login")
+		_, _, h := b.post("/login", url.Values{"csrf": {csrfOf(t, page)}, "username": {"us-officer"}, "password": {demo.Password}})
+		var sess *http.Cookie
+		for _, c := range (&http.Response{Header: h}).Cookies() {
+			if c.Name == "__Host-liaison-US" {
+				sess = c
+			}
+		}
+		if sess == nil || !sess.Secure || !sess.HttpOnly || sess.SameSite != http.SameSiteStrictMode || sess.Path != "/" {
+			t.Fatalf("session cookie %+v", sess)
+		}
+		code, body, _ := b.get("/")
+		if code != 200 || !strings.Contains(body, "Calls awaiting acknowledgement") {
+			t.Fatalf("dashboard = %d", code)
+		}
+		tok := csrfOf(t, body)
+		if code, body, _ := b.post("/logout", url.Values{}); code != http.StatusForbidden || !strings.Contains(body, "did not come from this console") {
+			t.Fatalf("logout without CSRF token = %d", code)
+		}
+		if code, _, _ := b.post("/logout", url.Values{"csrf": {tok}}, "Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site"); code != http.StatusForbidden {
+			t.Fatalf("cross-origin logout = %d", code)
+		}
+		if code, _, _ := b.post("/logout", url.Values{"csrf": {tok}}); code != http.StatusSeeOther {
+			t.Fatalf("logout = %d", code)
+		}
+		if code, _, _ := b.get("/"); code != http.StatusSeeOther {
+			t.Fatalf("after logout GET / = %d", code)
+		}
+		// The old cookie is dead on the server, not only in the browser.
+		b2 := newBrowser(t, us)
+		u, _ := url.Parse(us)
+		b2.c.Jar.SetCookies(u, []*http.Cookie{sess})
+		if code, _, _ := b2.get("/"); code != http.StatusSeeOther {
+			t.Fatalf("replayed cookie after logout = %d", code)
+		}
+	})
+
+	t.Run("throttle", func(t *testing.T) {
+		b := newBrowser(t, us)
+		for i := range auth.MinPasswordLen {
+			code, body := b.login("us-auditor", "wrong password "+string(rune('a'+i)))
+			if i < 5 && (code != http.StatusUnauthorized || !strings.Contains(body, "Wrong username or password")) {
+				t.Fatalf("attempt %d = %d", i, code)
+			}
+			if i >= 5 {
+				if code != http.StatusTooManyRequests || !strings.Contains(body, "Too many failed sign-ins") {
+					t.Fatalf("attempt %d = %d, want 429", i, code)
+				}
+				break
+			}
+		}
+		if code, _ := b.login("us-auditor", demo.Password); code != http.StatusTooManyRequests {
+			t.Fatalf("right password while locked = %d, want 429", code)
+		}
+	})
+
+	t.Run("validation", func(t *testing.T) {
+		b := newBrowser(t, us)
+		_, tok := b.login("us-officer", demo.Password)
+		code, body, _ := b.post("/requests/new", url.Values{"csrf": {tok}, "type": {"preservation"}, "to": {"CN"}, "priority": {"routine"}, "title": {"x"}})
+		if code != http.StatusUnprocessableEntity || !strings.Contains(body, "This field is required.") || !strings.Contains(body, `aria-invalid="true"`) {
+			t.Fatalf("incomplete compose = %d\n%.3000s", code, body)
+		}
+		form := url.Values{"csrf": {tok}, "type": {"preservation"}, "to": {"CN"}, "priority": {"urgent"}, "title": {"Preserve a mailbox"},
+			"f.requesting_authority": {"FBI"}, "f.requesting_officer": {"Dana"}, "f.requesting_email": {"duty@fbi.example"},
+			"f.time_zone": {"America/New_York"}, "f.legal_basis": {"18 U.S.C. 1030"}, "f.offences": {"Intrusion\nExtortion"},
+			"f.summary": {"Facts"}, "f.data_to_preserve": {"Mailbox"}, "f.relation_to_offence": {"Used"}, "f.custodian": {"Provider"},
+			"f.necessity": {"Deleted soon"}, "f.mla_to_follow": {"on"}}
+		code, _, h := b.post("/requests/new", form)
+		if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/requests/") {
+			t.Fatalf("compose = %d %s", code, h.Get("Location"))
+		}
+		code, body, _ = b.get(h.Get("Location"))
+		if code != 200 || !strings.Contains(body, "Request sent.") || !strings.Contains(body, "Preservation of stored data") || !strings.Contains(body, "Intrusion; Extortion") {
+			t.Fatalf("request page = %d\n%.3000s", code, body)
+		}
+		if code, body, _ := b.get("/requests?dir=out&status=sent"); code != 200 || !strings.Contains(body, "Preserve a mailbox") {
+			t.Fatalf("outbox filtered = %d", code)
+		}
+	})
+}
+
+// TestConsoleRoles is the authorization matrix: every page × every role,
+// the status from the one policy and the page's content.
+func TestConsoleRoles(t *testing.T) {
+	w := world(t)
+	us := nodeURL(t, w, "US")
+	pages := []struct {
+		path string
+		perm auth.Permission
+		want string
+	}{
+		{"/", auth.NodeRead, "Dashboard"},
+		{"/hotline", auth.HotlineRead, "On-call roster"},
+		{"/requests", auth.RequestRead, "Inbox"},
+		{"/requests/new?type=preservation", auth.RequestWrite, "New request"},
+		{"/intel", auth.IntelRead, "Observable lookup"},
+		{"/directory", auth.DirectoryRead, "Dana Whitfield"},
+		{"/audit", auth.AuditRead, "Hash chain verified"},
+		{"/admin", auth.UserRead, "us-officer"},
+		{"/settings", "", "Time zone"},
+	}
+	for _, acct := range demo.Parties[0].Accounts {
+		b := newBrowser(t, us)
+		if code, _ := b.login(acct.Username, demo.Password); code != http.StatusSeeOther {
+			t.Fatalf("login %s = %d", acct.Username, code)
+		}
+		for _, p := range pages {
+			code, body, _ := b.get(p.path)
+			allowed := p.perm == "" || auth.Allowed([]string{string(acct.Role)}, p.perm)
+			switch {
+			case allowed && (code != 200 || !strings.Contains(body, p.want)):
+				t.Errorf("%s GET %s = %d, want 200 with %q", acct.Role, p.path, code, p.want)
+			case !allowed && (code != http.StatusForbidden || !strings.Contains(body, "Your role does not allow")):
+				t.Errorf("%s GET %s = %d, want 403", acct.Role, p.path, code)
+			}
+		}
+	}
+}
