@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"time"
 )
 
 // Envelope is what travels to one recipient: the signed header, shared by
@@ -60,17 +59,12 @@ func Seal(h Header, payload []byte, signer ed25519.PrivateKey, recipients map[st
 	if len(payload) > MaxPayloadSize {
 		return nil, fmt.Errorf("envelope: seal: %w: payload is %d bytes, limit %d", ErrTooLarge, len(payload), MaxPayloadSize)
 	}
-	sum := sha256.Sum256(payload)
-	h.PayloadSHA256 = hex.EncodeToString(sum[:])
-	h.PayloadSize = int64(len(payload))
-	h.SenderKeyID = KeyID(signer.Public().(ed25519.PublicKey))
-	if !h.Created.IsZero() {
-		h.Created = h.Created.UTC().Truncate(time.Microsecond)
-	}
-	canon, err := h.Canonical()
+	signed, err := Sign(h, payload, signer)
 	if err != nil {
 		return nil, fmt.Errorf("envelope: seal: %w", err)
 	}
+	h = signed.Header
+	canon := h.encode()
 	keys := make([]hpke.PublicKey, len(h.Recipients))
 	for i, r := range h.Recipients {
 		pub, ok := recipients[r]
@@ -83,7 +77,7 @@ func Seal(h Header, payload []byte, signer ed25519.PrivateKey, recipients map[st
 		keys[i] = pub
 	}
 
-	sig := ed25519.Sign(signer, signedMessage(envelopeSigPrefix, canon))
+	sig := signed.Signature
 	info := envelopeInfo(canon)
 	out := make(map[string]*Envelope, len(h.Recipients))
 	for i, r := range h.Recipients {
@@ -123,16 +117,13 @@ func (e *Envelope) Verify(sender ed25519.PublicKey) error {
 	if err := e.validate(); err != nil {
 		return fmt.Errorf("envelope: verify: %w", err)
 	}
-	if len(sender) != ed25519.PublicKeySize {
-		return fmt.Errorf("envelope: verify: %w: public key is %d bytes, want %d", ErrKeyMismatch, len(sender), ed25519.PublicKeySize)
-	}
-	if id := KeyID(sender); id != e.Header.SenderKeyID {
-		return fmt.Errorf("envelope: verify: %w: envelope is signed by key %s, not %s", ErrKeyMismatch, e.Header.SenderKeyID, id)
-	}
-	if !ed25519.Verify(sender, signedMessage(envelopeSigPrefix, e.Header.encode()), e.Signature) {
-		return fmt.Errorf("envelope: verify: %w", ErrBadSignature)
-	}
-	return nil
+	return verifyHeader(e.Header, e.Header.encode(), e.Signature, sender)
+}
+
+// Signed returns the envelope's signed header, its identity apart from
+// the encryption.
+func (e *Envelope) Signed() *Signed {
+	return &Signed{Header: e.Header, Signature: slices.Clone(e.Signature)}
 }
 
 // Open decrypts the payload with the recipient's private key and checks it
@@ -165,12 +156,11 @@ func (e *Envelope) Open(recipient hpke.PrivateKey) ([]byte, error) {
 	return payload, nil
 }
 
-// Hash returns the hex SHA-256 of the envelope's canonical wire encoding,
-// which receipts carry to say exactly which bytes were delivered.
-func (e *Envelope) Hash() string {
-	sum := sha256.Sum256(e.encode())
-	return hex.EncodeToString(sum[:])
-}
+// Hash returns the envelope hash of the signed header (see Signed.Hash),
+// which receipts carry to say which envelope was delivered. It does not
+// cover the encryption, so the same signed envelope has the same hash
+// whether it travelled alone or in a batch.
+func (e *Envelope) Hash() string { return envelopeHash(e.Header.encode(), e.Signature) }
 
 // Marshal returns the canonical wire encoding of a well-formed envelope.
 func (e *Envelope) Marshal() ([]byte, error) {

@@ -339,16 +339,27 @@ func TestMaxSizes(t *testing.T) {
 	}
 }
 
-func TestHashIsOfWireEncoding(t *testing.T) {
+func TestHashIsOfSignedHeader(t *testing.T) {
 	fr, de, cn := newParty(t, "FR", 1), newParty(t, "DE", 2), newParty(t, "CN", 3)
 	envs := sealed(t, []byte("x"), fr, de, cn)
-	if envs["DE"].Hash() == envs["CN"].Hash() {
-		t.Error("copies for different recipients have the same hash")
+	if envs["DE"].Hash() != envs["CN"].Hash() {
+		t.Error("copies of one signed envelope for different recipients have different hashes")
+	}
+	if envs["DE"].Hash() != envs["DE"].Signed().Hash() {
+		t.Error("Envelope.Hash differs from Signed.Hash")
 	}
 	h := envs["DE"].Hash()
 	envs["DE"].Ciphertext[0] ^= 1
+	if envs["DE"].Hash() != h {
+		t.Error("hash covers the ciphertext")
+	}
+	envs["DE"].Signature[0] ^= 1
 	if envs["DE"].Hash() == h {
-		t.Error("hash does not cover the ciphertext")
+		t.Error("hash does not cover the signature")
+	}
+	other := sealed(t, []byte("y"), fr, de, cn)
+	if other["DE"].Hash() == envs["CN"].Hash() {
+		t.Error("hash does not cover the header (payload digest)")
 	}
 }
 

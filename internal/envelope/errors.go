@@ -46,6 +46,12 @@ var (
 	// envelope, or comes from a party the envelope was not sent to. Treat
 	// it as no receipt at all: keep the envelope in the outbox.
 	ErrWrongEnvelope = errors.New("receipt is for another envelope")
+
+	// ErrBatchBroken means an earlier envelope of the same batch failed to
+	// decrypt, so this one cannot be opened (the HPKE context's sequence
+	// is lost). The envelope itself may be fine: the sender should send it
+	// again in another batch (a temporary refusal, not a rejection).
+	ErrBatchBroken = errors.New("an earlier envelope of the batch did not decrypt")
 )
 
 // FieldError reports one invalid field. Field is the field's name in the

@@ -127,3 +127,106 @@ func FuzzOpenStream(f *testing.F) {
 		}
 	})
 }
+
+func FuzzUnmarshalSigned(f *testing.F) {
+	fr, de := newParty(f, "FR", 1), newParty(f, "DE", 2)
+	ss, _ := signedN(f, 2, fr, de)
+	for _, s := range ss {
+		b, err := s.Marshal()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte{0, 0, 0, 2, '{', '}'})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := UnmarshalSigned(b)
+		if err != nil {
+			checkDecodeErr(t, err)
+			return
+		}
+		again, err := s.Marshal()
+		if err != nil || !bytes.Equal(again, b) {
+			t.Fatalf("accepted signed envelope re-encodes differently (%v)", err)
+		}
+		_ = s.Verify(fr.signPub)
+	})
+}
+
+func FuzzUnmarshalBatchHeader(f *testing.F) {
+	fr, de := newParty(f, "FR", 1), newParty(f, "DE", 2)
+	ss, ps := signedN(f, 1, fr, de)
+	hdr, _ := sealBatch(f, ss, ps, fr, de)
+	b, err := hdr.Marshal()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add(b[:20])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, err := UnmarshalBatchHeader(b)
+		if err != nil {
+			checkDecodeErr(t, err)
+			return
+		}
+		again, err := h.Marshal()
+		if err != nil || !bytes.Equal(again, b) {
+			t.Fatalf("accepted batch header re-encodes differently (%v)", err)
+		}
+		if o, err := OpenBatch(h, de.encKey); err == nil {
+			_ = o.Broken()
+		}
+	})
+}
+
+func FuzzUnmarshalBatchEnvelope(f *testing.F) {
+	fr, de := newParty(f, "FR", 1), newParty(f, "DE", 2)
+	ss, ps := signedN(f, 3, fr, de)
+	hdr, raws := sealBatch(f, ss, ps, fr, de)
+	for _, r := range raws {
+		f.Add(r)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := UnmarshalBatchEnvelope(b)
+		if err != nil {
+			checkDecodeErr(t, err)
+			return
+		}
+		again, err := e.Marshal()
+		if err != nil || !bytes.Equal(again, b) {
+			t.Fatalf("accepted batch envelope re-encodes differently (%v)", err)
+		}
+		_ = e.Verify(fr.signPub)
+		// Opening anything as the first envelope of the batch must fail
+		// or succeed cleanly.
+		if o, err := OpenBatch(hdr, de.encKey); err == nil {
+			_, _ = o.Open(e)
+		}
+	})
+}
+
+func FuzzUnmarshalBatchReceipt(f *testing.F) {
+	de := newParty(f, "DE", 2)
+	for _, n := range []int{1, 3} {
+		br, err := NewBatchReceipt(batchID, "FR", "DE", goldenEntries(n), de.signKey)
+		if err != nil {
+			f.Fatal(err)
+		}
+		b, _ := br.Marshal()
+		f.Add(b)
+	}
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := UnmarshalBatchReceipt(b)
+		if err != nil {
+			checkDecodeErr(t, err)
+			return
+		}
+		again, err := r.Marshal()
+		if err != nil || !bytes.Equal(again, b) {
+			t.Fatalf("accepted batch receipt re-encodes differently (%v)", err)
+		}
+		_ = r.Verify(de.signPub, batchID, "FR", goldenEntries(3))
+		_, _ = r.Receipts(goldenEntries(int(min(max(r.Size, 1), 16))))
+	})
+}

@@ -51,9 +51,20 @@ const (
 		(64+2)/3*4 +
 		1<<10
 
-	// MaxReceiptSize bounds the wire encoding of a receipt; a valid one is
+	// MaxBatchEnvelopes bounds the envelopes sealed under one batch context
+	// and the entries of one batch receipt, and so the length of a
+	// receipt's inclusion proof (at most 12 hashes).
+	MaxBatchEnvelopes = 1 << 12
+
+	// MaxReceiptSize bounds the wire encoding of a receipt (one envelope's
+	// entry, the signed batch head and an inclusion proof); a valid one is
+	// at most about 1.6 KiB.
+	MaxReceiptSize = 4 << 10
+
+	// MaxBatchReceiptSize bounds the wire encoding of a batch receipt (the
+	// signed head alone; the entries travel beside it); a valid one is
 	// about 400 bytes.
-	MaxReceiptSize = 2 << 10
+	MaxBatchReceiptSize = 2 << 10
 
 	// StreamChunkSize is the plaintext size of every chunk of an encrypted
 	// stream but the last. Memory use of SealStream and OpenStream is a small

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,36 +47,62 @@ func TestReceiptRoundTrip(t *testing.T) {
 }
 
 func TestReceiptGolden(t *testing.T) {
-	// Ed25519 is deterministic, so the whole receipt is a fixed vector.
+	// Ed25519 is deterministic, so the batch receipt and every receipt
+	// derived from it are fixed vectors.
 	de := newParty(t, "DE", 2)
-	r := &Receipt{
-		EnvelopeID:    "0123456789abcdef0123456789abcdef",
-		EnvelopeHash:  strings.Repeat("ab", 32),
-		Receiver:      "DE",
-		Received:      receivedAt,
-		ReceiverKeyID: KeyID(de.signPub),
-	}
-	r.Signature = ed25519.Sign(de.signKey, signedMessage(receiptSigPrefix, r.signed()))
-	got, err := r.Marshal()
+	entries := goldenEntries(3)
+	br, err := NewBatchReceipt("00112233445566778899aabbccddeeff", "FR", "DE", entries, de.signKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "receipt.golden.json")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
+	if err := br.Verify(de.signPub, "00112233445566778899aabbccddeeff", "FR", entries); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := br.Receipts(entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bb, err := br.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := rs[2].Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []struct {
+		file string
+		got  []byte
+	}{{"batch-receipt.golden.json", bb}, {"receipt.golden.json", rb}} {
+		path := filepath.Join("testdata", g.file)
+		if *update {
+			if err := os.WriteFile(path, g.got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run go test -run TestReceiptGolden -update)", err)
+		}
+		if !bytes.Equal(g.got, want) {
+			t.Errorf("%s: encoding changed:\n got %s\nwant %s", g.file, g.got, want)
 		}
 	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -run TestReceiptGolden -update)", err)
+	for _, r := range rs {
+		if err := r.Verify(de.signPub); err != nil {
+			t.Error(err)
+		}
 	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("receipt encoding changed:\n got %s\nwant %s", got, want)
+}
+
+// goldenEntries returns n fixed receipt entries.
+func goldenEntries(n int) []ReceiptEntry {
+	out := make([]ReceiptEntry, n)
+	for i := range out {
+		out[i] = ReceiptEntry{EnvelopeID: fmt.Sprintf("%032x", i+1), EnvelopeHash: strings.Repeat(fmt.Sprintf("%02x", (0xa0+i)%256), 32),
+			Received: receivedAt.Add(time.Duration(i) * time.Millisecond)}
 	}
-	if err := r.Verify(de.signPub); err != nil {
-		t.Error(err)
-	}
+	return out
 }
 
 func TestReceiptTamper(t *testing.T) {
@@ -89,7 +116,11 @@ func TestReceiptTamper(t *testing.T) {
 	}{
 		{"untouched", func(*Receipt) {}, nil, nil},
 		{"envelope id changed", func(r *Receipt) { r.EnvelopeID = NewID() }, nil, ErrBadSignature},
-		{"envelope hash changed", func(r *Receipt) { r.EnvelopeHash = envs["CN"].Hash() }, nil, ErrBadSignature},
+		{"envelope hash changed", func(r *Receipt) { r.EnvelopeHash = strings.Repeat("cd", 32) }, nil, ErrBadSignature},
+		{"batch changed", func(r *Receipt) { r.Batch = NewID() }, nil, ErrBadSignature},
+		{"sender changed", func(r *Receipt) { r.Sender = "CN" }, nil, ErrBadSignature},
+		{"index out of range", func(r *Receipt) { r.Index = 1 }, nil, ErrMalformed},
+		{"proof added", func(r *Receipt) { r.Proof = [][]byte{make([]byte, 32)} }, nil, ErrMalformed},
 		{"receiver changed", func(r *Receipt) { r.Receiver = "CN" }, nil, ErrBadSignature},
 		{"time changed", func(r *Receipt) { r.Received = r.Received.Add(-time.Hour) }, nil, ErrBadSignature},
 		{"signature flipped", func(r *Receipt) { r.Signature[0] ^= 1 }, nil, ErrBadSignature},
@@ -127,10 +158,14 @@ func TestReceiptAcknowledges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The envelope hash covers the signed header, not the encryption: a
+	// re-encrypted copy of the same signed envelope is the same envelope.
+	if err := r.Acknowledges(again["DE"]); err != nil {
+		t.Errorf("re-encryption with same id: %v", err)
+	}
 	other := sealed(t, []byte("x"), fr, de)
 	for name, env := range map[string]*Envelope{
 		"copy for another recipient":  envs["CN"],
-		"re-encryption with same id":  again["DE"],
 		"other envelope, same header": other["DE"],
 		"nil":                         nil,
 	} {

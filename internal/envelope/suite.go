@@ -27,13 +27,20 @@ const (
 	aeadOverhead = 16
 )
 
-// Domain-separation strings. Each signature and each HPKE context starts
-// from its own string, so that bytes signed or encrypted for one purpose
-// can never be replayed as another.
+// Domain-separation strings. Each signature, hash and HPKE context starts
+// from its own string, so that bytes signed, hashed or encrypted for one
+// purpose can never be replayed as another. Version 2 changed the envelope
+// hash (signed header and signature, no ciphertext), added batches (one
+// HPKE context per batch) and batch receipts (one signature over a Merkle
+// tree of entries), so every envelope and receipt string moved to v2;
+// streams did not change.
 const (
-	envelopeSigPrefix   = "liaison/envelope/v1\n"
-	envelopeInfoPrefix  = "liaison/envelope/v1"
-	receiptSigPrefix    = "liaison/receipt/v1\n"
+	envelopeSigPrefix   = "liaison/envelope/v2\n"
+	envelopeInfoPrefix  = "liaison/envelope/v2"
+	envelopeHashPrefix  = "liaison/envelope-hash/v2\n"
+	batchInfoPrefix     = "liaison/batch/v2\n"
+	batchReceiptPrefix  = "liaison/batch-receipt/v2\n"
+	receiptLeafPrefix   = "liaison/receipt-entry/v2\n"
 	streamInfoPrefix    = "liaison/stream/v1\n"
 	attachmentInfoLabel = "liaison/attachment/v1\n"
 )

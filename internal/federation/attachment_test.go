@@ -1,6 +1,7 @@
 package federation_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -72,8 +73,11 @@ func TestAttachmentsToSeveralParties(t *testing.T) {
 	}
 	r1, _ := us.N.Store.GetReceipt(t.Context(), id, "CN")
 	r2, _ := us.N.Store.GetReceipt(t.Context(), id, "RU")
-	if r1.EnvelopeHash == r2.EnvelopeHash {
-		t.Fatal("both parties acknowledged the same bytes: each must get its own encrypted copy")
+	// One signed envelope, so one envelope hash; each party decrypted its
+	// own copy (a receipt is only signed after decryption) and signed its
+	// own receipt.
+	if r1.EnvelopeHash != r2.EnvelopeHash || bytes.Equal(r1.Receipt, r2.Receipt) {
+		t.Fatalf("receipts: CN %s, RU %s: want the same envelope hash in two receipts", r1.EnvelopeHash, r2.EnvelopeHash)
 	}
 	for _, party := range []string{"CN", "RU"} {
 		g := received[party]

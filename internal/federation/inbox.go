@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/liaison-dev/liaison/internal/envelope"
@@ -75,14 +76,16 @@ func (s *Service) serveInbox(w http.ResponseWriter, r *http.Request) {
 
 // item is one envelope going through the inbox.
 type item struct {
-	env      *envelope.Envelope
-	raw      []byte
+	signed   *envelope.Signed
+	hash     string
+	raw      []byte // signed.Marshal(), what fed_inbox keeps
 	id, conv string
 	handler  Handler
 	payload  []byte
 	atts     []ReceivedAttachment
+	// received is when the envelope was accepted: now, or for a
+	// duplicate when it was first applied.
 	received time.Time
-	receipt  []byte
 	rej      *Rejection
 	dup      bool
 }
@@ -97,12 +100,29 @@ func (s *Service) serveSingle(w http.ResponseWriter, r *http.Request, peer store
 	case int64(len(raw)) > s.MaxEnvelope:
 		it.rej = reject(ReasonTooLarge, fmt.Sprintf("the envelope exceeds %d bytes", s.MaxEnvelope), nil)
 	default:
-		it = s.prepare(ctx, peer, raw)
-		if it.rej == nil && len(it.env.Header.Attachments) > 0 {
+		it = s.prepareSingle(ctx, peer, raw)
+		if it.rej == nil && len(it.signed.Header.Attachments) > 0 {
 			it.rej = reject(ReasonAttachment, "envelopes with attachments must be sent as a batch with their streams", nil)
 		}
 	}
 	s.commit(ctx, peer, []*item{it})
+	var receipt []byte
+	if it.rej == nil {
+		// A lone envelope is acknowledged by a batch receipt of one,
+		// named after the envelope, so a replay gets the same bytes.
+		entries := []envelope.ReceiptEntry{{EnvelopeID: it.id, EnvelopeHash: it.hash, Received: it.received}}
+		br, err := envelope.NewBatchReceipt(it.id, peer.Party, s.self, entries, s.id.Signer)
+		var rs []*envelope.Receipt
+		if err == nil {
+			rs, err = br.Receipts(entries)
+		}
+		if err == nil {
+			receipt, err = rs[0].Marshal()
+		}
+		if err != nil {
+			it.rej = reject(ReasonUnavailable, "the node could not sign a receipt", err)
+		}
+	}
 	res := s.result(ctx, peer, it)
 	if res.Problem != nil {
 		writeProblem(w, res.Problem)
@@ -110,7 +130,7 @@ func (s *Service) serveSingle(w http.ResponseWriter, r *http.Request, peer store
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write(res.Receipt)
+	w.Write(receipt)
 }
 
 func (s *Service) serveBatch(w http.ResponseWriter, r *http.Request, peer store.Peer) {
@@ -119,6 +139,13 @@ func (s *Service) serveBatch(w http.ResponseWriter, r *http.Request, peer store.
 	var items []*item
 	var cur *item
 	var att int
+	var opener *envelope.BatchOpener
+	var hdr envelope.BatchHeader
+	refuse := func(rej *Rejection) {
+		s.rejected(ctx, peer.Party, "", rej)
+		s.cleanup(items)
+		writeProblem(w, rej.Problem())
+	}
 	for {
 		f, err := br.next()
 		if errors.Is(err, io.EOF) {
@@ -130,19 +157,36 @@ func (s *Service) serveBatch(w http.ResponseWriter, r *http.Request, peer store.
 			if errors.Is(err, envelope.ErrTooLarge) {
 				rej.Detail = "the batch exceeds a size limit"
 			}
-			s.rejected(ctx, peer.Party, "", rej)
-			s.cleanup(items)
-			writeProblem(w, rej.Problem())
+			refuse(rej)
 			return
 		}
 		switch f.kind {
+		case frameBatch:
+			if hdr, err = envelope.UnmarshalBatchHeader(f.envelope); err != nil {
+				rej := rejectEnvelopeErr(err)
+				rej.Detail = "the batch header is not valid: " + rej.Detail
+				refuse(rej)
+				return
+			}
+			switch {
+			case hdr.Sender != peer.Party:
+				refuse(reject(ReasonSenderMismatch, fmt.Sprintf("the batch's sender %s is not the TLS peer %s", hdr.Sender, peer.Party), nil))
+				return
+			case hdr.Recipient != s.self:
+				refuse(reject(ReasonWrongRecipient, fmt.Sprintf("this node is %s, the batch is for %s", s.self, hdr.Recipient), nil))
+				return
+			}
+			if opener, err = envelope.OpenBatch(hdr, s.id.Encryption); err != nil {
+				refuse(rejectEnvelopeErr(err))
+				return
+			}
 		case frameEnvelope:
-			cur, att = s.prepare(ctx, peer, f.envelope), 0
+			cur, att = s.prepareBatched(ctx, peer, opener, f.envelope), 0
 			items = append(items, cur)
 		case frameAttachment:
 			// Streams of refused or duplicate envelopes are skipped
 			// unread; the reader drains them.
-			if cur == nil || cur.rej != nil || cur.dup || att >= len(cur.env.Header.Attachments) {
+			if cur == nil || cur.rej != nil || cur.dup || att >= len(cur.signed.Header.Attachments) {
 				continue
 			}
 			if rej := s.receiveAttachment(cur, att, f); rej != nil {
@@ -152,12 +196,33 @@ func (s *Service) serveBatch(w http.ResponseWriter, r *http.Request, peer store.
 		}
 	}
 	for _, it := range items {
-		if it.rej == nil && !it.dup && len(it.atts) != len(it.env.Header.Attachments) {
-			it.rej = reject(ReasonAttachment, fmt.Sprintf("%d of %d attachment streams were sent", len(it.atts), len(it.env.Header.Attachments)), nil)
+		if it.rej == nil && !it.dup && len(it.atts) != len(it.signed.Header.Attachments) {
+			it.rej = reject(ReasonAttachment, fmt.Sprintf("%d of %d attachment streams were sent", len(it.atts), len(it.signed.Header.Attachments)), nil)
 		}
 	}
 	s.commit(ctx, peer, items)
+	// One signature acknowledges every envelope accepted, after the
+	// commit: nothing is acknowledged that a crash could lose.
+	var entries []envelope.ReceiptEntry
+	for _, it := range items {
+		if it.rej == nil {
+			entries = append(entries, envelope.ReceiptEntry{EnvelopeID: it.id, EnvelopeHash: it.hash, Received: it.received})
+		}
+	}
 	resp := BatchResponse{Results: make([]Result, len(items))}
+	if len(entries) > 0 {
+		rc, err := envelope.NewBatchReceipt(hdr.ID, peer.Party, s.self, entries, s.id.Signer)
+		if err == nil {
+			resp.Receipt, err = rc.Marshal()
+		}
+		if err != nil {
+			for _, it := range items {
+				if it.rej == nil {
+					it.rej = reject(ReasonUnavailable, "the node could not sign a receipt", err)
+				}
+			}
+		}
+	}
 	for i, it := range items {
 		resp.Results[i] = s.result(ctx, peer, it)
 	}
@@ -166,74 +231,113 @@ func (s *Service) serveBatch(w http.ResponseWriter, r *http.Request, peer store.
 	json.NewEncoder(w).Encode(resp)
 }
 
-// prepare runs every check that needs no transaction, cheapest first, and
-// decrypts the payload.
-func (s *Service) prepare(ctx context.Context, peer store.Peer, raw []byte) *item {
-	it := &item{raw: raw}
+// prepareSingle parses, checks and decrypts a lone envelope.
+func (s *Service) prepareSingle(ctx context.Context, peer store.Peer, raw []byte) *item {
+	it := &item{}
 	env, err := envelope.Unmarshal(raw)
 	if err != nil {
 		it.rej = rejectEnvelopeErr(err)
 		return it
 	}
-	it.env, it.id, it.conv = env, env.Header.ID, env.Header.Conversation
-	h := &env.Header
-	if h.Sender != peer.Party {
-		it.rej = reject(ReasonSenderMismatch, fmt.Sprintf("the envelope's sender %s is not the TLS peer %s", h.Sender, peer.Party), nil)
+	s.check(ctx, peer, it, env.Signed())
+	if it.rej != nil || it.dup {
 		return it
 	}
 	if env.Recipient != s.self {
 		it.rej = reject(ReasonWrongRecipient, fmt.Sprintf("this node is %s, the envelope is for %s", s.self, env.Recipient), nil)
 		return it
 	}
-	key, err := s.signingKey(ctx, peer, h.SenderKeyID, h.Created)
-	if err != nil {
-		it.rej = reject(ReasonUnavailable, "the node cannot read its pinned keys now", err)
+	if it.payload, err = env.Open(s.id.Encryption); err != nil {
+		it.rej = rejectEnvelopeErr(err)
+	}
+	return it
+}
+
+// prepareBatched parses and decrypts the next envelope of a batch, then
+// checks it. Every envelope is decrypted, in order, before any check
+// refuses it: the batch's HPKE context advances with each one (AEAD only;
+// the KEM decapsulation was done once for the batch).
+func (s *Service) prepareBatched(ctx context.Context, peer store.Peer, o *envelope.BatchOpener, raw []byte) *item {
+	it := &item{}
+	if o == nil {
+		it.rej = reject(ReasonMalformed, "envelope before the batch header", nil)
 		return it
 	}
-	if err := env.Verify(key); err != nil {
+	e, err := envelope.UnmarshalBatchEnvelope(raw)
+	if err != nil {
+		o.Skip()
 		it.rej = rejectEnvelopeErr(err)
 		return it
 	}
-	now := s.clock.Now()
+	payload, openErr := o.Open(e)
+	s.check(ctx, peer, it, &e.Signed)
+	if it.rej != nil || it.dup {
+		return it
+	}
+	if openErr != nil {
+		it.rej = rejectEnvelopeErr(openErr)
+		return it
+	}
+	it.payload = payload
+	return it
+}
+
+// check runs every check on a signed envelope that needs no transaction
+// and no decryption, cheapest first: sender, recipient, signature under
+// the pinned key, freshness (or an earlier application), handler.
+func (s *Service) check(ctx context.Context, peer store.Peer, it *item, sg *envelope.Signed) {
+	it.signed, it.id, it.conv = sg, sg.Header.ID, sg.Header.Conversation
+	h := &sg.Header
+	if h.Sender != peer.Party {
+		it.rej = reject(ReasonSenderMismatch, fmt.Sprintf("the envelope's sender %s is not the TLS peer %s", h.Sender, peer.Party), nil)
+		return
+	}
+	if !slices.Contains(h.Recipients, s.self) {
+		it.rej = reject(ReasonWrongRecipient, fmt.Sprintf("this node is %s, the envelope is for %v", s.self, h.Recipients), nil)
+		return
+	}
+	key, err := s.signingKey(ctx, peer, h.SenderKeyID, h.Created)
+	if err != nil {
+		it.rej = reject(ReasonUnavailable, "the node cannot read its pinned keys now", err)
+		return
+	}
+	if err := sg.Verify(key); err != nil {
+		it.rej = rejectEnvelopeErr(err)
+		return
+	}
+	it.hash = sg.Hash()
+	if it.raw, err = sg.Marshal(); err != nil {
+		it.rej = rejectEnvelopeErr(err)
+		return
+	}
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
 	if age := now.Sub(h.Created); age > s.Freshness || -age > s.FutureSkew || len(h.Attachments) > 0 {
 		// A replay of an envelope applied before is answered with its
 		// receipt, whatever its age; only new ones must be fresh.
 		if prev, err := s.st.GetInbox(ctx, it.id); err == nil {
-			it.dup, it.receipt = true, prev.Receipt
-			if prev.EnvelopeHash != env.Hash() {
+			it.dup, it.received = true, prev.Received
+			if prev.EnvelopeHash != it.hash {
 				it.rej = reject(ReasonConflict, "an envelope with this ID and other content was applied before", nil)
 			}
-			return it
+			return
 		}
 		if age > s.Freshness || -age > s.FutureSkew {
 			it.rej = reject(ReasonStale, fmt.Sprintf("created %s, outside the freshness window of %s (-%s)", h.Created.Format(time.RFC3339), s.Freshness, s.FutureSkew), nil)
-			return it
+			return
 		}
 	}
 	if it.handler = s.handler(h.Type); it.handler == nil {
 		it.rej = reject(ReasonUnknownType, fmt.Sprintf("this node has no handler for envelope type %q", h.Type), nil)
-		return it
-	}
-	if it.payload, err = env.Open(s.id.Encryption); err != nil {
-		it.rej = rejectEnvelopeErr(err)
-		return it
+		return
 	}
 	it.received = now
-	rc, err := envelope.NewReceipt(env, s.self, now, s.id.Signer)
-	if err == nil {
-		it.receipt, err = rc.Marshal()
-	}
-	if err != nil {
-		it.rej = reject(ReasonUnavailable, "the node could not sign a receipt", err)
-	}
-	return it
 }
 
 // receiveAttachment streams attachment i of it from the request body into
 // the spool, checking it against the signed digest; nothing is held in
 // memory beyond one chunk.
 func (s *Service) receiveAttachment(it *item, i int, f frame) *Rejection {
-	ref := it.env.Header.Attachments[i]
+	ref := it.signed.Header.Attachments[i]
 	tmpDir := filepath.Join(s.spool, "tmp")
 	if err := os.MkdirAll(tmpDir, 0o700); err != nil {
 		return reject(ReasonUnavailable, "the node cannot store attachments now", err)
@@ -306,26 +410,24 @@ func (s *Service) commit(ctx context.Context, peer store.Peer, items []*item) {
 		failed := -1
 		var herr error
 		dups := make([]bool, len(todo))
-		receipts := make([][]byte, len(todo))
+		conflicts := make([]bool, len(todo))
+		firsts := make([]time.Time, len(todo))
 		err := s.st.InTx(ctx, func(q store.Queries) error {
 			for i, it := range todo {
 				prev, err := q.GetInbox(ctx, it.id)
 				if err == nil {
-					dups[i], receipts[i] = true, prev.Receipt
-					if prev.EnvelopeHash != it.env.Hash() {
-						receipts[i] = nil
-					}
+					dups[i], firsts[i], conflicts[i] = true, prev.Received, prev.EnvelopeHash != it.hash
 					continue
 				}
 				if !errors.Is(err, store.ErrNotFound) {
 					return err
 				}
-				if err := q.InsertInbox(ctx, store.InboxEntry{EnvelopeID: it.id, Sender: peer.Party, Type: it.env.Header.Type,
-					Conversation: it.conv, Created: it.env.Header.Created, Received: it.received, EnvelopeHash: it.env.Hash(),
-					Envelope: it.raw, Receipt: it.receipt}); err != nil {
+				if err := q.InsertInbox(ctx, store.InboxEntry{EnvelopeID: it.id, Sender: peer.Party, Type: it.signed.Header.Type,
+					Conversation: it.conv, Created: it.signed.Header.Created, Received: it.received, EnvelopeHash: it.hash,
+					Envelope: it.raw}); err != nil {
 					return err
 				}
-				if err := it.handler(ctx, q, Delivery{Header: it.env.Header, Payload: it.payload, Received: it.received, Attachments: it.atts}); err != nil {
+				if err := it.handler(ctx, q, Delivery{Header: it.signed.Header, Payload: it.payload, Received: it.received, Attachments: it.atts}); err != nil {
 					failed, herr = i, err
 					return errHandler
 				}
@@ -335,10 +437,10 @@ func (s *Service) commit(ctx context.Context, peer store.Peer, items []*item) {
 		if err == nil {
 			for i, it := range todo {
 				switch {
-				case dups[i] && receipts[i] == nil:
+				case dups[i] && conflicts[i]:
 					it.rej = reject(ReasonConflict, "an envelope with this ID and other content was applied before", nil)
 				case dups[i]:
-					it.dup, it.receipt = true, receipts[i]
+					it.dup, it.received = true, firsts[i]
 				}
 			}
 			return
@@ -386,7 +488,7 @@ func (s *Service) result(ctx context.Context, peer store.Peer, it *item) Result 
 	} else {
 		s.m.accepted.WithLabelValues(peer.Party).Inc()
 	}
-	return Result{ID: it.id, Status: http.StatusOK, Receipt: it.receipt}
+	return Result{ID: it.id, Status: http.StatusOK, Received: it.received}
 }
 
 // rejected logs and counts a refusal. Forgery-like reasons are errors;

@@ -118,14 +118,15 @@ func (s *Service) deliverOnce(ctx context.Context, t *transports, party string, 
 	if err != nil {
 		return 0, err
 	}
-	out, err := s.seal(ctx, peer, items)
+	out, err := s.prepareOut(ctx, peer, items)
 	if err != nil {
 		return 0, err
 	}
 	if len(out) == 0 {
 		return 0, nil
 	}
-	results, sendErr := s.post(ctx, t, peer, out)
+	batchID := envelope.NewID()
+	results, receipt, sendErr := s.post(ctx, t, peer, batchID, out)
 	if sendErr != nil {
 		if ctx.Err() != nil {
 			return 0, nil
@@ -134,61 +135,44 @@ func (s *Service) deliverOnce(ctx context.Context, t *transports, party string, 
 		return 0, s.retry(ctx, party, out, sendErr.Error())
 	}
 	s.noteOK(party)
-	return 0, s.settle(ctx, peer, out, results)
+	return 0, s.settle(ctx, peer, batchID, out, results, receipt)
 }
 
-// outgoing is one sealed delivery in a batch.
+// outgoing is one delivery in a batch.
 type outgoing struct {
-	item store.OutboxItem
-	env  *envelope.Envelope
-	raw  []byte
-	atts []Attachment
+	item    store.OutboxItem
+	signed  *envelope.Signed
+	hash    string
+	payload []byte
+	atts    []Attachment
 }
 
-// seal returns the batch's envelopes, sealing (and storing, in one
-// transaction) those that were never sealed. A message that cannot be
-// sealed (its recipient was unpaired, its attachment file is gone) is
-// marked failed.
-func (s *Service) seal(ctx context.Context, peer store.Peer, items []store.OutboxItem) ([]*outgoing, error) {
-	var out []*outgoing
-	fresh := map[int]bool{}
-	var failed []*outgoing
+// prepareOut returns the batch's deliveries with their signed envelopes
+// (signed at Enqueue and stored; signing is deterministic, so a message
+// stored unsigned is signed now to the same bytes every time) and their
+// attachments sealed to disk. A message that cannot be prepared (its
+// recipient was unpaired, its attachment file is gone) is marked failed.
+func (s *Service) prepareOut(ctx context.Context, peer store.Peer, items []store.OutboxItem) ([]*outgoing, error) {
+	var out, failed []*outgoing
 	var failReasons []string
-	keys := map[string]hpke.PublicKey{}
+	var key hpke.PublicKey
 	for _, it := range items {
-		o := &outgoing{item: it}
+		o := &outgoing{item: it, payload: it.Message.Payload}
 		if err := json.Unmarshal([]byte(it.Message.Attachments), &o.atts); err != nil {
 			return nil, fmt.Errorf("outbox %s: attachments: %w", it.Message.EnvelopeID, err)
 		}
-		if it.Sealed != nil {
-			env, err := envelope.Unmarshal(it.Sealed)
-			if err != nil {
-				return nil, fmt.Errorf("outbox %s: stored envelope: %w", it.Message.EnvelopeID, err)
-			}
-			o.env, o.raw = env, it.Sealed
-			out = append(out, o)
-			continue
-		}
-		raw, env, err := s.sealOne(ctx, peer.Party, it.Message, o.atts, keys)
+		err := s.prepareOne(peer, o, &key)
 		if err != nil {
 			failed, failReasons = append(failed, o), append(failReasons, err.Error())
 			continue
 		}
-		o.env, o.raw = env, raw
-		fresh[len(out)] = true
 		out = append(out, o)
 	}
-	if len(fresh) == 0 && len(failed) == 0 {
+	if len(failed) == 0 {
 		return out, nil
 	}
 	now := s.clock.Now()
 	err := s.st.InTx(ctx, func(q store.Queries) error {
-		for i := range fresh {
-			o := out[i]
-			if err := q.SetOutboxSealed(ctx, o.item.Message.EnvelopeID, peer.Party, o.raw); err != nil {
-				return fmt.Errorf("store sealed %s: %w", o.item.Message.EnvelopeID, err)
-			}
-		}
 		for i, o := range failed {
 			if err := q.MarkOutboxFailed(ctx, o.item.Message.EnvelopeID, peer.Party, now, "not sealed: "+failReasons[i]); err != nil {
 				return err
@@ -206,41 +190,37 @@ func (s *Service) seal(ctx context.Context, peer store.Peer, items []store.Outbo
 	return out, nil
 }
 
-func (s *Service) sealOne(ctx context.Context, recipient string, m store.OutboxMessage, atts []Attachment, keys map[string]hpke.PublicKey) ([]byte, *envelope.Envelope, error) {
-	for _, r := range m.Recipients {
-		if keys[r] != nil {
-			continue
-		}
-		p, err := s.st.GetPeer(ctx, r)
-		if err != nil {
-			return nil, nil, fmt.Errorf("recipient %s: %w", r, err)
-		}
-		k, err := envelope.ParsePublicKey(p.EncryptionKey)
-		if err != nil {
-			return nil, nil, fmt.Errorf("recipient %s: %w", r, err)
-		}
-		keys[r] = k
+func (s *Service) prepareOne(peer store.Peer, o *outgoing, key *hpke.PublicKey) error {
+	m := o.item.Message
+	var err error
+	if o.item.Sealed != nil {
+		o.signed, err = envelope.UnmarshalSigned(o.item.Sealed)
 	}
-	h := s.header(Message{ID: m.EnvelopeID, Type: m.Type, Recipients: m.Recipients, Conversation: m.Conversation,
-		InReplyTo: m.InReplyTo, Exercise: m.Exercise, Marking: m.Marking, Attachments: atts, Created: m.Created})
-	// Seal encrypts to every recipient; this lane keeps its own copy (the
-	// other recipients' lanes seal theirs, and since Ed25519 signatures
-	// are deterministic every copy carries the same header and signature).
-	envs, err := envelope.Seal(h, m.Payload, s.id.Signer, keys)
-	if err != nil {
-		return nil, nil, err
-	}
-	env := envs[recipient]
-	if env == nil {
-		return nil, nil, fmt.Errorf("%s is not a recipient of %s", recipient, m.EnvelopeID)
-	}
-	for i, a := range atts {
-		if err := s.sealAttachment(m.EnvelopeID, recipient, i, a, keys[recipient]); err != nil {
-			return nil, nil, err
+	if o.item.Sealed == nil || err != nil {
+		h := s.header(Message{ID: m.EnvelopeID, Type: m.Type, Recipients: m.Recipients, Conversation: m.Conversation,
+			InReplyTo: m.InReplyTo, Exercise: m.Exercise, Marking: m.Marking, Attachments: o.atts, Created: m.Created})
+		if o.signed, err = envelope.Sign(h, m.Payload, s.id.Signer); err != nil {
+			return err
 		}
 	}
-	raw, err := env.Marshal()
-	return raw, env, err
+	o.hash = o.signed.Hash()
+	for i, a := range o.atts {
+		base := s.sealedPath(m.EnvelopeID, peer.Party, i)
+		if _, err := os.Stat(base + ".enc"); err == nil {
+			continue // sealed on an earlier attempt (the key file is written last)
+		}
+		if *key == nil {
+			k, err := envelope.ParsePublicKey(peer.EncryptionKey)
+			if err != nil {
+				return fmt.Errorf("recipient %s: %w", peer.Party, err)
+			}
+			*key = k
+		}
+		if err := s.sealAttachment(m.EnvelopeID, peer.Party, i, a, *key); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sealedPath is where attachment i of an envelope, sealed to recipient,
@@ -300,9 +280,22 @@ func writeSynced(path string, b []byte) error {
 	return err
 }
 
-// post sends a batch and returns one result per envelope. Any error means
-// the whole batch is to be retried.
-func (s *Service) post(ctx context.Context, t *transports, peer store.Peer, out []*outgoing) ([]Result, error) {
+// post seals a batch (one HPKE encapsulation, then each payload with the
+// batch context's AEAD) and sends it. It returns one result per envelope
+// and the batch receipt. Any error means the whole batch is to be retried.
+func (s *Service) post(ctx context.Context, t *transports, peer store.Peer, batchID string, out []*outgoing) ([]Result, []byte, error) {
+	pub, err := envelope.ParsePublicKey(peer.EncryptionKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("recipient %s: %w", peer.Party, err)
+	}
+	sealer, err := envelope.NewBatchSealer(batchID, s.self, peer.Party, pub)
+	if err != nil {
+		return nil, nil, err
+	}
+	hdr, err := sealer.Header().Marshal()
+	if err != nil {
+		return nil, nil, err
+	}
 	hasAtts := false
 	for _, o := range out {
 		hasAtts = hasAtts || len(o.atts) > 0
@@ -310,17 +303,15 @@ func (s *Service) post(ctx context.Context, t *transports, peer store.Peer, out 
 	var body io.Reader
 	if !hasAtts {
 		var buf bytes.Buffer
-		bw := &batchWriter{w: &buf}
-		for _, o := range out {
-			bw.envelope(o.raw)
+		if err := s.writeBatch(&buf, peer.Party, hdr, sealer, out); err != nil {
+			return nil, nil, err
 		}
-		bw.end()
 		body = &buf
 	} else {
 		// Sealed attachments stream from their files to the
 		// connection: memory use does not depend on their size.
 		pr, pw := io.Pipe()
-		go func() { pw.CloseWithError(s.writeBatch(pw, peer.Party, out)) }()
+		go func() { pw.CloseWithError(s.writeBatch(pw, peer.Party, hdr, sealer, out)) }()
 		defer pr.Close()
 		body = pr
 	}
@@ -332,43 +323,54 @@ func (s *Service) post(ctx context.Context, t *transports, peer store.Peer, out 
 	}
 	req, err := http.NewRequestWithContext(rctx, http.MethodPost, strings.TrimSuffix(peer.Endpoint, "/")+Prefix+"/inbox", body)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	req.Header.Set("Content-Type", BatchContentType)
 	resp, err := t.client(peer).Do(req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
 		var p Problem
 		if json.Unmarshal(b, &p) == nil && p.Reason != "" {
-			return nil, fmt.Errorf("peer refused the batch: %d %s: %s", resp.StatusCode, p.Reason, p.Detail)
+			return nil, nil, fmt.Errorf("peer refused the batch: %d %s: %s", resp.StatusCode, p.Reason, p.Detail)
 		}
-		return nil, fmt.Errorf("peer answered %s", resp.Status)
+		return nil, nil, fmt.Errorf("peer answered %s", resp.Status)
 	}
 	var br BatchResponse
 	if err := json.Unmarshal(b, &br); err != nil {
-		return nil, fmt.Errorf("peer's answer: %w", err)
+		return nil, nil, fmt.Errorf("peer's answer: %w", err)
 	}
 	if len(br.Results) != len(out) {
-		return nil, fmt.Errorf("peer answered %d results for %d envelopes", len(br.Results), len(out))
+		return nil, nil, fmt.Errorf("peer answered %d results for %d envelopes", len(br.Results), len(out))
 	}
-	return br.Results, nil
+	return br.Results, br.Receipt, nil
 }
 
-func (s *Service) writeBatch(w io.Writer, recipient string, out []*outgoing) error {
+func (s *Service) writeBatch(w io.Writer, recipient string, hdr []byte, sealer *envelope.BatchSealer, out []*outgoing) error {
 	bw := &batchWriter{w: w}
+	if err := bw.batch(hdr); err != nil {
+		return err
+	}
 	for _, o := range out {
-		if err := bw.envelope(o.raw); err != nil {
+		e, err := sealer.Seal(o.signed, o.payload)
+		if err != nil {
+			return err
+		}
+		raw, err := e.Marshal()
+		if err != nil {
+			return err
+		}
+		if err := bw.envelope(raw); err != nil {
 			return err
 		}
 		for i := range o.atts {
-			if err := s.writeAttachment(bw, o.env.Header.ID, recipient, i); err != nil {
+			if err := s.writeAttachment(bw, o.signed.Header.ID, recipient, i); err != nil {
 				return err
 			}
 		}
@@ -405,22 +407,19 @@ func (s *Service) writeAttachment(bw *batchWriter, id, recipient string, i int) 
 // attachments.
 func (s *Service) removeSealed(o *outgoing, recipient string) {
 	for i := range o.atts {
-		base := s.sealedPath(o.env.Header.ID, recipient, i)
+		base := s.sealedPath(o.signed.Header.ID, recipient, i)
 		os.Remove(base + ".bin")
 		os.Remove(base + ".enc")
 	}
 }
 
-// settle records a batch's outcome: receipts verified and stored with the
-// delivery, refusals marked failed, the rest rescheduled.
-func (s *Service) settle(ctx context.Context, peer store.Peer, out []*outgoing, results []Result) error {
+// settle records a batch's outcome: the batch receipt verified once and
+// stored, as each envelope's stand-alone receipt, with its delivery;
+// refusals marked failed; the rest rescheduled. All in one transaction.
+func (s *Service) settle(ctx context.Context, peer store.Peer, batchID string, out []*outgoing, results []Result, batchReceipt []byte) error {
 	now := s.clock.Now()
-	type ok struct {
-		o *outgoing
-		r *envelope.Receipt
-		b []byte
-	}
-	var delivered []ok
+	var accepted []*outgoing
+	var entries []envelope.ReceiptEntry
 	var retry []*outgoing
 	var retryWhy []string
 	var failed []*outgoing
@@ -429,13 +428,8 @@ func (s *Service) settle(ctx context.Context, peer store.Peer, out []*outgoing, 
 		o := out[i]
 		switch {
 		case res.Status == http.StatusOK:
-			rc, err := s.checkReceipt(ctx, peer, o.env, res.Receipt)
-			if err != nil {
-				s.log.Error("federation: peer sent an invalid receipt; will resend", "peer", peer.Party, "envelope", o.env.Header.ID, "err", err)
-				retry, retryWhy = append(retry, o), append(retryWhy, "invalid receipt: "+err.Error())
-				continue
-			}
-			delivered = append(delivered, ok{o, rc, res.Receipt})
+			accepted = append(accepted, o)
+			entries = append(entries, envelope.ReceiptEntry{EnvelopeID: o.signed.Header.ID, EnvelopeHash: o.hash, Received: res.Received})
 		case res.Problem != nil && !res.Problem.Temporary() && res.Status < 500:
 			failed, failWhy = append(failed, o), append(failWhy, res.Problem)
 		default:
@@ -446,24 +440,45 @@ func (s *Service) settle(ctx context.Context, peer store.Peer, out []*outgoing, 
 			retry, retryWhy = append(retry, o), append(retryWhy, why)
 		}
 	}
+	var receipts [][]byte
+	var parsed []*envelope.Receipt
+	if len(accepted) > 0 {
+		var err error
+		parsed, err = s.checkBatchReceipt(ctx, peer, batchID, batchReceipt, entries)
+		if err == nil {
+			receipts = make([][]byte, len(parsed))
+			for i, r := range parsed {
+				if receipts[i], err = r.Marshal(); err != nil {
+					break
+				}
+			}
+		}
+		if err != nil {
+			s.log.Error("federation: peer sent an invalid batch receipt; will resend", "peer", peer.Party, "batch", batchID, "envelopes", len(accepted), "err", err)
+			for _, o := range accepted {
+				retry, retryWhy = append(retry, o), append(retryWhy, "invalid receipt: "+err.Error())
+			}
+			accepted, receipts = nil, nil
+		}
+	}
 	err := s.st.InTx(ctx, func(q store.Queries) error {
-		for _, d := range delivered {
-			id := d.o.env.Header.ID
-			if err := q.InsertReceipt(ctx, store.StoredReceipt{EnvelopeID: id, Receiver: peer.Party, EnvelopeHash: d.r.EnvelopeHash,
-				Received: d.r.Received, KeyID: d.r.ReceiverKeyID, Receipt: d.b, Stored: now}); err != nil {
+		for i, o := range accepted {
+			r := parsed[i]
+			if err := q.InsertReceipt(ctx, store.StoredReceipt{EnvelopeID: r.EnvelopeID, Receiver: peer.Party, EnvelopeHash: r.EnvelopeHash,
+				Received: r.Received, KeyID: r.ReceiverKeyID, Receipt: receipts[i], Stored: now}); err != nil {
 				return err
 			}
-			if err := q.MarkOutboxDelivered(ctx, id, peer.Party, now); err != nil {
+			if err := q.MarkOutboxDelivered(ctx, o.signed.Header.ID, peer.Party, now); err != nil {
 				return err
 			}
 		}
 		for i, o := range failed {
-			if err := q.MarkOutboxFailed(ctx, o.env.Header.ID, peer.Party, now, fmt.Sprintf("refused: %s: %s", failWhy[i].Reason, failWhy[i].Detail)); err != nil {
+			if err := q.MarkOutboxFailed(ctx, o.signed.Header.ID, peer.Party, now, fmt.Sprintf("refused: %s: %s", failWhy[i].Reason, failWhy[i].Detail)); err != nil {
 				return err
 			}
 		}
 		for i, o := range retry {
-			if err := q.MarkOutboxRetry(ctx, o.env.Header.ID, peer.Party, now.Add(s.backoff(o.item.Attempts)), retryWhy[i]); err != nil {
+			if err := q.MarkOutboxRetry(ctx, o.signed.Header.ID, peer.Party, now.Add(s.backoff(o.item.Attempts)), retryWhy[i]); err != nil {
 				return err
 			}
 		}
@@ -472,14 +487,14 @@ func (s *Service) settle(ctx context.Context, peer store.Peer, out []*outgoing, 
 	if err != nil {
 		return err
 	}
-	for _, d := range delivered {
-		s.removeSealed(d.o, peer.Party)
+	for _, o := range accepted {
+		s.removeSealed(o, peer.Party)
 		s.m.delivered.WithLabelValues(peer.Party).Inc()
-		s.m.latency.WithLabelValues(peer.Party).Observe(now.Sub(d.o.item.Enqueued).Seconds())
+		s.m.latency.WithLabelValues(peer.Party).Observe(now.Sub(o.item.Enqueued).Seconds())
 	}
 	for i, o := range failed {
 		s.m.failed.WithLabelValues(peer.Party, string(failWhy[i].Reason)).Inc()
-		s.log.Error("federation: peer refused an envelope for good", "peer", peer.Party, "envelope", o.env.Header.ID,
+		s.log.Error("federation: peer refused an envelope for good", "peer", peer.Party, "envelope", o.signed.Header.ID,
 			"reason", failWhy[i].Reason, "detail", failWhy[i].Detail)
 	}
 	if len(retry) > 0 {
@@ -488,24 +503,26 @@ func (s *Service) settle(ctx context.Context, peer store.Peer, out []*outgoing, 
 	return nil
 }
 
-// checkReceipt verifies a receipt under the peer's pinned signing key and
-// checks it acknowledges exactly the envelope sent.
-func (s *Service) checkReceipt(ctx context.Context, peer store.Peer, env *envelope.Envelope, b []byte) (*envelope.Receipt, error) {
-	rc, err := envelope.UnmarshalReceipt(b)
+// checkBatchReceipt verifies a batch receipt under the peer's pinned
+// signing key (one Ed25519 verification), checks it names this batch and
+// lists exactly the envelopes the peer accepted, and returns each
+// envelope's stand-alone receipt.
+func (s *Service) checkBatchReceipt(ctx context.Context, peer store.Peer, batchID string, b []byte, entries []envelope.ReceiptEntry) ([]*envelope.Receipt, error) {
+	br, err := envelope.UnmarshalBatchReceipt(b)
 	if err != nil {
 		return nil, err
 	}
-	key, err := s.signingKey(ctx, peer, rc.ReceiverKeyID, rc.Received)
+	if br.Receiver != peer.Party {
+		return nil, fmt.Errorf("%w: receipt signed for %s", envelope.ErrWrongEnvelope, br.Receiver)
+	}
+	key, err := s.signingKey(ctx, peer, br.ReceiverKeyID, s.clock.Now())
 	if err != nil {
 		return nil, err
 	}
-	if err := rc.Verify(key); err != nil {
+	if err := br.Verify(key, batchID, s.self, entries); err != nil {
 		return nil, err
 	}
-	if err := rc.Acknowledges(env); err != nil {
-		return nil, err
-	}
-	return rc, nil
+	return br.Receipts(entries)
 }
 
 // retry reschedules a whole batch after a transport failure.
@@ -513,7 +530,7 @@ func (s *Service) retry(ctx context.Context, party string, out []*outgoing, why 
 	now := s.clock.Now()
 	err := s.st.InTx(ctx, func(q store.Queries) error {
 		for _, o := range out {
-			if err := q.MarkOutboxRetry(ctx, o.env.Header.ID, party, now.Add(s.backoff(o.item.Attempts)), why); err != nil && !errors.Is(err, store.ErrNotFound) {
+			if err := q.MarkOutboxRetry(ctx, o.signed.Header.ID, party, now.Add(s.backoff(o.item.Attempts)), why); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 		}

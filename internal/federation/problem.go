@@ -101,6 +101,8 @@ func reject(reason Reason, detail string, err error) *Rejection {
 // rejectEnvelopeErr classifies an error of the envelope package.
 func rejectEnvelopeErr(err error) *Rejection {
 	switch {
+	case errors.Is(err, envelope.ErrBatchBroken):
+		return reject(ReasonBlocked, "an earlier envelope of the batch did not decrypt; send this one again in another batch", err)
 	case errors.Is(err, envelope.ErrTooLarge):
 		return reject(ReasonTooLarge, "the envelope exceeds a size limit", err)
 	case errors.Is(err, envelope.ErrBadSignature), errors.Is(err, envelope.ErrKeyMismatch):

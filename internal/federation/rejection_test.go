@@ -153,7 +153,8 @@ func TestInboxRejections(t *testing.T) {
 		{"refused by the handler", usClient, "US", federation.SingleContentType, marshal(t, seal(t, us, signer, w.cnKeys, "CN", "test.refuse", []byte("?"), nil)), federation.ReasonRefused, 422},
 		{"handler busy", usClient, "US", federation.SingleContentType, marshal(t, seal(t, us, signer, w.cnKeys, "CN", "test.later", []byte("?"), nil)), federation.ReasonUnavailable, 503},
 		{"wrong content type", usClient, "US", "text/plain", valid(nil), federation.ReasonMalformed, 415},
-		{"truncated batch", usClient, "US", federation.BatchContentType, []byte("LFB1E\x00\x00\x00\x10{"), federation.ReasonMalformed, 400},
+		{"truncated batch", usClient, "US", federation.BatchContentType, []byte("LFB2H\x00\x10{"), federation.ReasonMalformed, 400},
+		{"old batch format", usClient, "US", federation.BatchContentType, []byte("LFB1Z"), federation.ReasonMalformed, 400},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -212,18 +213,12 @@ func TestBatchOrderAfterFailure(t *testing.T) {
 	w := newRejectWorld(t)
 	us, cn := w.us, w.cn
 	c := peerClient(us.N.Identity.TLS, cn)
-	mk := func(typ, conv, payload string) []byte {
-		return marshal(t, seal(t, us, us.N.Identity.Signer, w.cnKeys, "CN", typ, []byte(payload), func(h *envelope.Header) { h.Conversation = conv }))
+	var ins []batchInput
+	for _, x := range [][3]string{{applyType, "a", "a0"}, {"test.later", "a", "a1"}, {applyType, "a", "a2"}, {applyType, "b", "b0"}} {
+		ins = append(ins, batchInput{typ: x[0], conv: x[1], payload: x[2]})
 	}
-	var body bytes.Buffer
-	body.WriteString("LFB1")
-	for _, e := range [][]byte{mk(applyType, "a", "a0"), mk("test.later", "a", "a1"), mk(applyType, "a", "a2"), mk(applyType, "b", "b0")} {
-		body.WriteByte('E')
-		body.Write([]byte{byte(len(e) >> 24), byte(len(e) >> 16), byte(len(e) >> 8), byte(len(e))})
-		body.Write(e)
-	}
-	body.WriteByte('Z')
-	status, b := post(t, c, cn, federation.BatchContentType, body.Bytes())
+	body, _ := batchBody(t, us, us.N.Identity.Signer, "CN", w.cnKeys["CN"], ins)
+	status, b := post(t, c, cn, federation.BatchContentType, body)
 	if status != 200 {
 		t.Fatalf("batch: %d %s", status, b)
 	}
@@ -244,4 +239,54 @@ func TestBatchOrderAfterFailure(t *testing.T) {
 	if fmt.Sprint(byConv["a"]) != "[a0]" || fmt.Sprint(byConv["b"]) != "[b0]" {
 		t.Fatalf("applied %v", byConv)
 	}
+}
+
+// batchInput is one envelope for batchBody.
+type batchInput struct {
+	typ, conv, payload string
+	tweak              func(*envelope.Header)
+}
+
+// batchBody seals envelopes from `from` into one v2 batch to recipient
+// and returns the request body and the signed envelopes.
+func batchBody(t *testing.T, from *testNode, signer ed25519.PrivateKey, recipient string, pub hpke.PublicKey, ins []batchInput) ([]byte, []*envelope.Signed) {
+	t.Helper()
+	bs, err := envelope.NewBatchSealer(envelope.NewID(), from.party, recipient, pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr, err := bs.Header().Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	body.WriteString("LFB2H")
+	body.Write([]byte{byte(len(hdr) >> 8), byte(len(hdr))})
+	body.Write(hdr)
+	var out []*envelope.Signed
+	for _, in := range ins {
+		h := envelope.Header{ID: envelope.NewID(), Type: in.typ, Sender: from.party, Recipients: []string{recipient},
+			Created: time.Now().UTC().Truncate(time.Microsecond), Conversation: in.conv}
+		if in.tweak != nil {
+			in.tweak(&h)
+		}
+		sg, err := envelope.Sign(h, []byte(in.payload), signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := bs.Seal(sg, []byte(in.payload))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := e.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		body.WriteByte('E')
+		body.Write([]byte{byte(len(raw) >> 24), byte(len(raw) >> 16), byte(len(raw) >> 8), byte(len(raw))})
+		body.Write(raw)
+		out = append(out, sg)
+	}
+	body.WriteByte('Z')
+	return body.Bytes(), out
 }

@@ -169,11 +169,15 @@ func (s *Service) Enqueue(ctx context.Context, q store.Queries, msg Message) (st
 		msg.Created = s.clock.Now()
 	}
 	msg.Created = msg.Created.UTC().Truncate(time.Microsecond)
-	h := s.header(msg)
-	sum := sha256.Sum256(msg.Payload)
-	h.PayloadSHA256, h.PayloadSize = hex.EncodeToString(sum[:]), int64(len(msg.Payload))
-	h.SenderKeyID = envelope.KeyID(s.id.SigningPublic())
-	if err := h.Validate(); err != nil {
+	// The envelope is signed here, once: the signed header (and so the
+	// envelope hash receipts name) is fixed when the message commits, and
+	// every attempt, in whatever batch, carries the same signature.
+	signed, err := envelope.Sign(s.header(msg), msg.Payload, s.id.Signer)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalidMessage, err)
+	}
+	sealed, err := signed.Marshal()
+	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalidMessage, err)
 	}
 	for _, r := range msg.Recipients {
@@ -190,7 +194,7 @@ func (s *Service) Enqueue(ctx context.Context, q store.Queries, msg Message) (st
 	}
 	err = q.InsertOutbox(ctx, store.OutboxMessage{EnvelopeID: msg.ID, Type: msg.Type, Conversation: msg.Conversation,
 		InReplyTo: msg.InReplyTo, Exercise: msg.Exercise, Marking: msg.Marking, Recipients: msg.Recipients,
-		Created: msg.Created, Payload: msg.Payload, Attachments: string(atts)}, laneOf(msg.Conversation, msg.ID))
+		Created: msg.Created, Payload: msg.Payload, Attachments: string(atts), Signed: sealed}, laneOf(msg.Conversation, msg.ID))
 	if err != nil {
 		return "", fmt.Errorf("federation: enqueue %s: %w", msg.ID, err)
 	}

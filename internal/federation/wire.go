@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/liaison-dev/liaison/internal/envelope"
 )
@@ -15,20 +16,27 @@ import (
 // envelopes travel as their exact canonical bytes (a JSON wrapper would
 // re-escape them) and attachments as raw encrypted streams:
 //
-//	magic  "LFB1"
+//	magic  "LFB2"
 //	frames, each starting with a kind byte:
-//	  'E' u32 length, envelope       a canonical envelope (envelope.Marshal)
+//	  'H' u16 length, batch header   first frame, exactly once: the batch's
+//	                                 HPKE context (envelope.BatchHeader)
+//	  'E' u32 length, envelope       the next envelope of the batch, its
+//	                                 payload sealed under that context
+//	                                 (envelope.BatchEnvelope)
 //	  'A' u16 length, enc,           an attachment of the preceding envelope,
-//	      u64 length, stream         in header order (envelope.SealStream)
+//	      u64 length, stream         in header order (envelope.SealStream,
+//	                                 a context of its own)
 //	  'Z'                            end of batch
 //
 // Integers are big-endian. A body that ends without 'Z' is truncated and
-// refused as a whole. The answer is a JSON BatchResponse.
+// refused as a whole. The answer is a JSON BatchResponse carrying one
+// signed batch receipt for every envelope accepted.
 const (
 	BatchContentType  = "application/vnd.liaison.batch"
 	SingleContentType = "application/json"
-	batchMagic        = "LFB1"
+	batchMagic        = "LFB2"
 
+	frameBatch      = 'H'
 	frameEnvelope   = 'E'
 	frameAttachment = 'A'
 	frameEnd        = 'Z'
@@ -49,6 +57,18 @@ func (b *batchWriter) header() error {
 	}
 	b.started = true
 	_, err := io.WriteString(b.w, batchMagic)
+	return err
+}
+
+// batch writes the batch header frame, which must come first.
+func (b *batchWriter) batch(hdr []byte) error {
+	if err := b.header(); err != nil {
+		return err
+	}
+	h := make([]byte, 0, 3+len(hdr))
+	h = append(h, frameBatch)
+	h = binary.BigEndian.AppendUint16(h, uint16(len(hdr)))
+	_, err := b.w.Write(append(h, hdr...))
 	return err
 }
 
@@ -105,6 +125,7 @@ type batchReader struct {
 	envelopes   int
 	bytes       int64
 	started     bool
+	frames      int
 	// pending is the unread rest of the last attachment stream; next
 	// drains it.
 	pending *io.LimitedReader
@@ -114,7 +135,8 @@ func newBatchReader(r io.Reader, maxEnvelope int64) *batchReader {
 	return &batchReader{r: bufio.NewReaderSize(r, 64<<10), maxEnvelope: maxEnvelope}
 }
 
-// frame is one decoded frame. For an attachment, stream yields exactly the
+// frame is one decoded frame: for a batch header or an envelope, its
+// bytes in envelope. For an attachment, stream yields exactly the
 // stream's bytes and must be consumed (or is drained) before the next call.
 type frame struct {
 	kind     byte
@@ -147,7 +169,25 @@ func (b *batchReader) next() (frame, error) {
 	if err != nil {
 		return frame{}, fmt.Errorf("%w: truncated before the end frame", errFraming)
 	}
+	b.frames++
+	if (kind == frameBatch) != (b.frames == 1) {
+		return frame{}, fmt.Errorf("%w: the batch header must be the first frame, and only that", errFraming)
+	}
 	switch kind {
+	case frameBatch:
+		var l [2]byte
+		if _, err := io.ReadFull(b.r, l[:]); err != nil {
+			return frame{}, fmt.Errorf("%w: truncated frame header", errFraming)
+		}
+		n := binary.BigEndian.Uint16(l[:])
+		if n > envelope.MaxBatchHeaderSize {
+			return frame{}, fmt.Errorf("%w: batch header of %d bytes", envelope.ErrTooLarge, n)
+		}
+		hdr := make([]byte, n)
+		if _, err := io.ReadFull(b.r, hdr); err != nil {
+			return frame{}, fmt.Errorf("%w: truncated batch header", errFraming)
+		}
+		return frame{kind: kind, envelope: hdr}, nil
 	case frameEnd:
 		if _, err := b.r.ReadByte(); !errors.Is(err, io.EOF) {
 			return frame{}, fmt.Errorf("%w: data after the end frame", errFraming)
@@ -205,16 +245,20 @@ func (b *batchReader) next() (frame, error) {
 // envelope, in the order sent.
 type BatchResponse struct {
 	Results []Result `json:"results"`
+	// Receipt is the canonical envelope.BatchReceipt (base64 in JSON)
+	// acknowledging, in order, every envelope whose status is 200, each
+	// with the Received time of its result; absent when there is none.
+	Receipt []byte `json:"receipt,omitempty"`
 }
 
-// Result is the outcome of one envelope. Status is 200 with Receipt (the
-// canonical receipt, base64 in JSON) when the envelope was applied now or
-// before, or an HTTP status with Problem when it was refused: 4xx means
-// sending the same envelope again will fail the same way, 5xx means try
-// again later.
+// Result is the outcome of one envelope. Status is 200 with Received (when
+// the receiver first accepted it, as signed in the batch receipt) when the
+// envelope was applied now or before, or an HTTP status with Problem when
+// it was refused: 4xx means sending the same envelope again will fail the
+// same way, 5xx means try again later.
 type Result struct {
-	ID      string   `json:"id,omitempty"`
-	Status  int      `json:"status"`
-	Receipt []byte   `json:"receipt,omitempty"`
-	Problem *Problem `json:"problem,omitempty"`
+	ID       string    `json:"id,omitempty"`
+	Status   int       `json:"status"`
+	Received time.Time `json:"received,omitzero"`
+	Problem  *Problem  `json:"problem,omitempty"`
 }

@@ -12,6 +12,7 @@ import (
 func validBatch(t testing.TB) []byte {
 	var buf bytes.Buffer
 	bw := &batchWriter{w: &buf}
+	bw.batch(make([]byte, 40))
 	bw.envelope([]byte(`{"header":{}}`))
 	bw.attachmentStart(bytes.Repeat([]byte{1}, 16), 5)
 	buf.WriteString("xxxxx")
@@ -26,10 +27,10 @@ func validBatch(t testing.TB) []byte {
 // that maps to a rejection reason.
 func FuzzInboxDecoder(f *testing.F) {
 	f.Add(validBatch(f))
-	f.Add([]byte("LFB1Z"))
-	f.Add([]byte("LFB1E\xff\xff\xff\xff"))
-	f.Add([]byte("LFB1A\x00\x02ab\x00\x00\x00\x00\x00\x00\x00\x03abcZ"))
-	f.Add([]byte("LFB1E\x00\x00\x00\x02{}Zjunk"))
+	f.Add([]byte("LFB2Z"))
+	f.Add([]byte("LFB2H\x00\x01xE\xff\xff\xff\xff"))
+	f.Add([]byte("LFB2H\x00\x00A\x00\x02ab\x00\x00\x00\x00\x00\x00\x00\x03abcZ"))
+	f.Add([]byte("LFB2H\x00\x00E\x00\x00\x00\x02{}Zjunk"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		br := newBatchReader(bytes.NewReader(body), 1<<16)
 		for i := 0; i < 1000; i++ {
@@ -47,11 +48,17 @@ func FuzzInboxDecoder(f *testing.F) {
 				return
 			}
 			switch fr.kind {
+			case frameBatch:
+				if _, err := envelope.UnmarshalBatchHeader(fr.envelope); err != nil {
+					if r := rejectEnvelopeErr(err); r.Reason != ReasonMalformed && r.Reason != ReasonTooLarge {
+						t.Fatalf("batch header error %v classified %s", err, r.Reason)
+					}
+				}
 			case frameEnvelope:
 				if int64(len(fr.envelope)) > 1<<16 {
 					t.Fatalf("envelope frame of %d bytes passed a 64 KiB limit", len(fr.envelope))
 				}
-				if _, err := envelope.Unmarshal(fr.envelope); err != nil {
+				if _, err := envelope.UnmarshalBatchEnvelope(fr.envelope); err != nil {
 					if r := rejectEnvelopeErr(err); r.Reason != ReasonMalformed && r.Reason != ReasonTooLarge {
 						t.Fatalf("unmarshal error %v classified %s", err, r.Reason)
 					}

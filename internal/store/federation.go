@@ -21,9 +21,9 @@ type FederationQueries interface {
 	PendingOutbox(ctx context.Context, recipient string, lane, limit int) ([]OutboxItem, error)
 	// GetOutboxItem returns one delivery with its message.
 	GetOutboxItem(ctx context.Context, envelopeID, recipient string) (OutboxItem, error)
-	// SetOutboxSealed stores the sealed envelope of a delivery, once: the
-	// same bytes are then sent on every attempt, so the receipt's envelope
-	// hash is stable. It is ErrNotFound if the delivery is already sealed.
+	// SetOutboxSealed stores the sealed (signed) envelope of a delivery
+	// inserted without one, once. It is ErrNotFound if the delivery
+	// already has one.
 	SetOutboxSealed(ctx context.Context, envelopeID, recipient string, sealed []byte) error
 	// MarkOutboxDelivered ends a pending delivery as delivered.
 	MarkOutboxDelivered(ctx context.Context, envelopeID, recipient string, at time.Time) error
@@ -80,6 +80,9 @@ type OutboxMessage struct {
 	// Attachments is the federation layer's own encoding of the staged
 	// attachment files (names, paths, sizes, digests).
 	Attachments string
+	// Signed, if set, is the federation layer's signed envelope, stored as
+	// every delivery's Sealed bytes at insert.
+	Signed []byte
 }
 
 // OutboxItem is one delivery of a message to one recipient.
@@ -150,13 +153,21 @@ func (q queries) InsertOutbox(ctx context.Context, m OutboxMessage, lane int) er
 			return err
 		}
 		for _, r := range m.Recipients {
-			if _, err := q.exec(ctx, `INSERT INTO fed_outbox (envelope_id, recipient, lane, enqueued) VALUES (?, ?, ?, ?)`,
-				m.EnvelopeID, r, lane, micros(m.Created)); err != nil {
+			if _, err := q.exec(ctx, `INSERT INTO fed_outbox (envelope_id, recipient, lane, enqueued, sealed) VALUES (?, ?, ?, ?, ?)`,
+				m.EnvelopeID, r, lane, micros(m.Created), nilIfEmpty(m.Signed)); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// nilIfEmpty stores an empty slice as NULL.
+func nilIfEmpty(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }
 
 func nonNil(b []byte) []byte {

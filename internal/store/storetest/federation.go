@@ -82,6 +82,21 @@ func testOutboxLifecycle(t *testing.T, s *store.SQL) {
 	if stats[0].Pending != 3 || stats[0].Failed != 1 || stats[0].MaxAttempts != 0 {
 		t.Fatalf("stats after deliver and fail = %+v", stats[0])
 	}
+	// A message inserted with its signed envelope has it as every
+	// delivery's sealed bytes.
+	signed := outboxMsg(fmt.Sprintf("%032x", 9), "CN", "RU")
+	signed.Signed = []byte("signed-envelope")
+	if err := s.InsertOutbox(ctx, signed, 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []string{"CN", "RU"} {
+		if it, err := s.GetOutboxItem(ctx, signed.EnvelopeID, r); err != nil || string(it.Sealed) != "signed-envelope" {
+			t.Fatalf("signed delivery to %s: %q, %v", r, it.Sealed, err)
+		}
+	}
+	if err := s.SetOutboxSealed(ctx, signed.EnvelopeID, "CN", []byte("x")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("sealing a signed delivery again: %v, want ErrNotFound", err)
+	}
 	lat, err := s.OutboxLatencies(ctx, "CN", t0, t0.Add(time.Hour), 10)
 	if err != nil || len(lat) != 1 || lat[0] != 2*time.Second {
 		t.Fatalf("OutboxLatencies = %v, %v", lat, err)
