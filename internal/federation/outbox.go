@@ -462,13 +462,13 @@ func (s *Service) settle(ctx context.Context, peer store.Peer, batchID string, o
 		}
 	}
 	err := s.st.InTx(ctx, func(q store.Queries) error {
-		for i, o := range accepted {
-			r := parsed[i]
-			if err := q.InsertReceipt(ctx, store.StoredReceipt{EnvelopeID: r.EnvelopeID, Receiver: peer.Party, EnvelopeHash: r.EnvelopeHash,
-				Received: r.Received, KeyID: r.ReceiverKeyID, Receipt: receipts[i], Stored: now}); err != nil {
-				return err
+		if len(accepted) > 0 {
+			rs := make([]store.StoredReceipt, len(accepted))
+			for i, r := range parsed {
+				rs[i] = store.StoredReceipt{EnvelopeID: r.EnvelopeID, Receiver: peer.Party, EnvelopeHash: r.EnvelopeHash,
+					Received: r.Received, KeyID: r.ReceiverKeyID, Receipt: receipts[i], Stored: now}
 			}
-			if err := q.MarkOutboxDelivered(ctx, o.signed.Header.ID, peer.Party, now); err != nil {
+			if err := q.SettleDelivered(ctx, peer.Party, rs, now); err != nil {
 				return err
 			}
 		}

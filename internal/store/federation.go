@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -40,6 +41,11 @@ type FederationQueries interface {
 
 	// InsertReceipt stores a peer's verified receipt.
 	InsertReceipt(ctx context.Context, r StoredReceipt) error
+	// SettleDelivered stores the receipts of a batch and marks their
+	// deliveries (all to receiver) delivered at at, in a few multi-row
+	// statements. A receipt stored before is ErrConflict; a delivery no
+	// longer pending is ErrNotFound.
+	SettleDelivered(ctx context.Context, receiver string, rs []StoredReceipt, at time.Time) error
 	GetReceipt(ctx context.Context, envelopeID, receiver string) (StoredReceipt, error)
 	// CountReceipts counts the receipts from receiver.
 	CountReceipts(ctx context.Context, receiver string) (int64, error)
@@ -293,6 +299,42 @@ func (q queries) InsertReceipt(ctx context.Context, r StoredReceipt) error {
 	_, err := q.exec(ctx, `INSERT INTO fed_receipts (`+receiptCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		r.EnvelopeID, r.Receiver, r.EnvelopeHash, micros(r.Received), r.KeyID, r.Receipt, micros(r.Stored))
 	return err
+}
+
+// settleRows bounds the rows of one multi-row statement (7 parameters a
+// row stays below every backend's parameter limit).
+const settleRows = 128
+
+func (q queries) SettleDelivered(ctx context.Context, receiver string, rs []StoredReceipt, at time.Time) error {
+	return q.atomic(ctx, func(q queries) error {
+		for len(rs) > 0 {
+			chunk := rs[:min(len(rs), settleRows)]
+			rs = rs[len(chunk):]
+			args := make([]any, 0, 7*len(chunk))
+			ids := make([]any, 0, 2+len(chunk))
+			ids = append(ids, micros(at), receiver)
+			for _, r := range chunk {
+				if r.Receiver != receiver {
+					return fmt.Errorf("store: settle: receipt from %s in a batch from %s", r.Receiver, receiver)
+				}
+				args = append(args, r.EnvelopeID, r.Receiver, r.EnvelopeHash, micros(r.Received), r.KeyID, r.Receipt, micros(r.Stored))
+				ids = append(ids, r.EnvelopeID)
+			}
+			if _, err := q.exec(ctx, `INSERT INTO fed_receipts (`+receiptCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`+
+				strings.Repeat(", (?, ?, ?, ?, ?, ?, ?)", len(chunk)-1), args...); err != nil {
+				return err
+			}
+			res, err := q.exec(ctx, `UPDATE fed_outbox SET state = 1, done = ?, last_error = '' WHERE recipient = ? AND state = 0 AND envelope_id IN (?`+
+				strings.Repeat(", ?", len(chunk)-1)+`)`, ids...)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n != int64(len(chunk)) {
+				return fmt.Errorf("store: settle: %d of %d deliveries pending: %w", n, len(chunk), ErrNotFound)
+			}
+		}
+		return nil
+	})
 }
 
 func (q queries) GetReceipt(ctx context.Context, envelopeID, receiver string) (StoredReceipt, error) {

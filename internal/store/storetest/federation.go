@@ -97,6 +97,29 @@ func testOutboxLifecycle(t *testing.T, s *store.SQL) {
 	if err := s.SetOutboxSealed(ctx, signed.EnvelopeID, "CN", []byte("x")); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("sealing a signed delivery again: %v, want ErrNotFound", err)
 	}
+	// A batch settles in one call: receipts stored, deliveries done.
+	var rs []store.StoredReceipt
+	for i := 20; i < 25; i++ {
+		id := fmt.Sprintf("%032x", i)
+		if err := s.InsertOutbox(ctx, outboxMsg(id, "RU"), 3); err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, store.StoredReceipt{EnvelopeID: id, Receiver: "RU", EnvelopeHash: "h" + id, Received: t0, KeyID: "k", Receipt: []byte("r" + id), Stored: t0})
+	}
+	if err := s.InTx(ctx, func(q store.Queries) error { return q.SettleDelivered(ctx, "RU", rs, t0.Add(time.Second)) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		it, err := s.GetOutboxItem(ctx, r.EnvelopeID, "RU")
+		got, gerr := s.GetReceipt(ctx, r.EnvelopeID, "RU")
+		if err != nil || it.State != store.OutboxDelivered || gerr != nil || string(got.Receipt) != "r"+r.EnvelopeID {
+			t.Fatalf("settled %s: %+v %v / %+v %v", r.EnvelopeID, it.State, err, got, gerr)
+		}
+	}
+	// Settling again fails as a whole and changes nothing.
+	if err := s.InTx(ctx, func(q store.Queries) error { return q.SettleDelivered(ctx, "RU", rs[:1], t0) }); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("settled twice: %v, want ErrConflict", err)
+	}
 	lat, err := s.OutboxLatencies(ctx, "CN", t0, t0.Add(time.Hour), 10)
 	if err != nil || len(lat) != 1 || lat[0] != 2*time.Second {
 		t.Fatalf("OutboxLatencies = %v, %v", lat, err)
