@@ -7,6 +7,7 @@ import (
 	"crypto/hpke"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -289,4 +290,120 @@ func batchBody(t *testing.T, from *testNode, signer ed25519.PrivateKey, recipien
 	}
 	body.WriteByte('Z')
 	return body.Bytes(), out
+}
+
+// TestBatchReplayAndReceipt: a batch answers with one receipt that
+// verifies under the receiver's key for exactly the envelopes accepted;
+// replaying the captured batch applies nothing again and is answered with
+// the first reception times; a receipt does not carry over to another
+// batch, and a receipt missing an envelope or signed by another key does
+// not verify.
+func TestBatchReplayAndReceipt(t *testing.T) {
+	w := newRejectWorld(t)
+	us, cn := w.us, w.cn
+	c := peerClient(us.N.Identity.TLS, cn)
+	ins := []batchInput{{typ: applyType, conv: "r", payload: "r0"}, {typ: "no.such.type", conv: "s", payload: "x"}, {typ: applyType, conv: "r", payload: "r1"}}
+	body, signed := batchBody(t, us, us.N.Identity.Signer, "CN", w.cnKeys["CN"], ins)
+	batchID := func(body []byte) string { // the ID is the batch header's first 16 bytes
+		return fmt.Sprintf("%x", body[7:23])
+	}
+	answer := func() (federation.BatchResponse, *envelope.BatchReceipt, []envelope.ReceiptEntry) {
+		status, b := post(t, c, cn, federation.BatchContentType, body)
+		if status != 200 {
+			t.Fatalf("batch: %d %s", status, b)
+		}
+		var resp federation.BatchResponse
+		if err := json.Unmarshal(b, &resp); err != nil {
+			t.Fatal(err)
+		}
+		br, err := envelope.UnmarshalBatchReceipt(resp.Receipt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var entries []envelope.ReceiptEntry
+		for i, r := range resp.Results {
+			if r.Status == 200 {
+				entries = append(entries, envelope.ReceiptEntry{EnvelopeID: signed[i].Header.ID, EnvelopeHash: signed[i].Hash(), Received: r.Received})
+			}
+		}
+		return resp, br, entries
+	}
+	resp1, br1, e1 := answer()
+	if resp1.Results[0].Status != 200 || resp1.Results[1].Status != 422 || resp1.Results[2].Status != 200 || len(e1) != 2 {
+		t.Fatalf("results %+v", resp1.Results)
+	}
+	cnKey := cn.N.Identity.SigningPublic()
+	if err := br1.Verify(cnKey, batchID(body), "US", e1); err != nil {
+		t.Fatalf("batch receipt: %v", err)
+	}
+	if err := br1.Verify(cnKey, batchID(body), "US", e1[:1]); !errors.Is(err, envelope.ErrWrongEnvelope) {
+		t.Fatalf("receipt checked against a list missing an envelope: %v", err)
+	}
+	if err := br1.Verify(cnKey, envelope.NewID(), "US", e1); !errors.Is(err, envelope.ErrWrongEnvelope) {
+		t.Fatalf("receipt replayed for another batch: %v", err)
+	}
+	if err := br1.Verify(us.N.Identity.SigningPublic(), batchID(body), "US", e1); !errors.Is(err, envelope.ErrKeyMismatch) {
+		t.Fatalf("receipt verified under another key: %v", err)
+	}
+	rs, err := br1.Receipts(e1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rs {
+		if err := r.Verify(cnKey); err != nil || r.AcknowledgesSigned(signed[2*i]) != nil {
+			t.Fatalf("stand-alone receipt %d: %v", i, err)
+		}
+	}
+	// Replay of the whole captured batch.
+	resp2, br2, e2 := answer()
+	if err := br2.Verify(cnKey, batchID(body), "US", e2); err != nil {
+		t.Fatalf("replay's receipt: %v", err)
+	}
+	for i := range e1 {
+		if !e2[i].Received.Equal(e1[i].Received) {
+			t.Fatalf("replay answered entry %d with time %v, first %v", i, e2[i].Received, e1[i].Received)
+		}
+	}
+	if resp2.Results[1].Status != 422 {
+		t.Fatalf("replay results %+v", resp2.Results)
+	}
+	if byConv, dups := applied(t, cn.N.Store); fmt.Sprint(byConv["r"]) != "[r0 r1]" || len(dups) != 0 {
+		t.Fatalf("applied %v, dups %v", byConv, dups)
+	}
+	// A swapped envelope inside a batch: the first two envelope frames
+	// trade places. The first no longer decrypts, the rest of the batch
+	// cannot be opened (sent again later), and nothing is applied.
+	fresh := []batchInput{{typ: applyType, conv: "t", payload: "t0"}, {typ: applyType, conv: "u", payload: "u0"}, {typ: applyType, conv: "v", payload: "v0"}}
+	body3, _ := batchBody(t, us, us.N.Identity.Signer, "CN", w.cnKeys["CN"], fresh)
+	body3 = swapFirstEnvelopes(t, body3)
+	status, b := post(t, c, cn, federation.BatchContentType, body3)
+	var resp3 federation.BatchResponse
+	if status != 200 || json.Unmarshal(b, &resp3) != nil {
+		t.Fatalf("swapped batch: %d %s", status, b)
+	}
+	if r := resp3.Results; r[0].Status != 422 || r[0].Problem.Reason != federation.ReasonDecrypt || r[1].Status != 503 || r[2].Status != 503 || resp3.Receipt != nil {
+		t.Fatalf("swapped batch results %+v", resp3.Results)
+	}
+	if byConv, _ := applied(t, cn.N.Store); len(byConv["t"])+len(byConv["u"])+len(byConv["v"]) != 0 {
+		t.Fatalf("a swapped batch was applied: %v", byConv)
+	}
+}
+
+// swapFirstEnvelopes swaps the first two 'E' frames of a batch body.
+func swapFirstEnvelopes(t *testing.T, body []byte) []byte {
+	t.Helper()
+	i := 5 + 2 + (int(body[5])<<8 | int(body[6])) // after magic, 'H', length, header
+	frame := func(at int) []byte {
+		if body[at] != 'E' {
+			t.Fatalf("no envelope frame at %d", at)
+		}
+		n := int(body[at+1])<<24 | int(body[at+2])<<16 | int(body[at+3])<<8 | int(body[at+4])
+		return body[at : at+5+n]
+	}
+	a := frame(i)
+	b := frame(i + len(a))
+	out := append([]byte{}, body[:i]...)
+	out = append(out, b...)
+	out = append(out, a...)
+	return append(out, body[i+len(a)+len(b):]...)
 }
