@@ -38,7 +38,9 @@ type Log struct {
 	verifier note.Verifier
 	cosigner note.Signer
 	vkey     string
+	ckey     string
 	log      *slog.Logger
+	notify   func(ctx context.Context, q store.Queries, a store.LedgerAlarm) error
 
 	// cur caches the latest checkpoint with its cosignatures for proofs;
 	// it is refreshed when older than curTTL, when this Log makes a
@@ -95,6 +97,10 @@ type Config struct {
 	Key ed25519.PrivateKey
 	// Logger receives alarms; nil discards them.
 	Logger *slog.Logger
+	// Notify, when set, raises a recorded alarm to people (the node writes
+	// notices for supervisors and auditors). It runs in the transaction
+	// that records the alarm.
+	Notify func(ctx context.Context, q store.Queries, a store.LedgerAlarm) error
 }
 
 // New opens the log.
@@ -102,7 +108,7 @@ func New(c Config) (*Log, error) {
 	if c.Store == nil || c.Clock == nil || c.Party == "" || len(c.Key) != ed25519.PrivateKeySize {
 		return nil, errors.New("ledger: store, clock, party and an Ed25519 key are required")
 	}
-	l := &Log{store: c.Store, clock: c.Clock, origin: Origin(c.Party), log: c.Logger}
+	l := &Log{store: c.Store, clock: c.Clock, origin: Origin(c.Party), log: c.Logger, notify: c.Notify}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
@@ -119,6 +125,9 @@ func New(c Config) (*Log, error) {
 	if l.cosigner, err = NewCosigner(CosignerName(c.Party), c.Key); err != nil {
 		return nil, err
 	}
+	if l.ckey, err = CosignerVerifierKey(c.Party, c.Key.Public().(ed25519.PublicKey)); err != nil {
+		return nil, err
+	}
 	return l, nil
 }
 
@@ -127,6 +136,10 @@ func (l *Log) Origin() string { return l.origin }
 
 // VerifierKey is the vkey that checks this log's checkpoints.
 func (l *Log) VerifierKey() string { return l.vkey }
+
+// CosignerKey is the vkey that checks this node's cosignatures of its
+// peers' checkpoints.
+func (l *Log) CosignerKey() string { return l.ckey }
 
 // Verifier checks this log's checkpoints.
 func (l *Log) Verifier() note.Verifier { return l.verifier }
@@ -401,32 +414,89 @@ func (l *Log) Export(ctx context.Context, w io.Writer) (verify.Header, error) {
 // beyond ours, means this node went back in time (restored from an old
 // backup): it is raised as a rollback alarm.
 func (l *Log) AddCosignature(ctx context.Context, size uint64, sigLine string, witness note.Verifier) error {
-	sigLine = strings.TrimRight(sigLine, "\n") + "\n"
-	cp, err := l.store.GetLedgerCheckpoint(ctx, int64(size))
-	if errors.Is(err, store.ErrNotFound) {
-		latest, lerr := l.store.LatestLedgerCheckpoint(ctx)
-		if lerr == nil && int64(size) > latest.Size {
-			l.alarm(ctx, store.LedgerAlarm{Origin: l.origin, Kind: AlarmRollback,
-				Detail: fmt.Sprintf("%s cosigned our checkpoint of size %d; our log has %d entries", witness.Name(), size, latest.Size), Evidence: []byte(sigLine)})
-			return fmt.Errorf("%w: %s saw our log at size %d, we are at %d", verify.ErrRollback, witness.Name(), size, latest.Size)
-		}
+	var alarm *store.LedgerAlarm
+	err := l.store.InTx(ctx, func(q store.Queries) error {
+		var err error
+		alarm, err = l.addCosignature(ctx, q, size, sigLine, witness)
 		return err
+	})
+	if alarm != nil {
+		l.alarm(ctx, *alarm)
+	}
+	l.forget()
+	return err
+}
+
+// AddCosignatureTx is AddCosignature inside the caller's transaction (a
+// federation handler's); a rollback alarm is recorded through q, so the
+// caller must commit q even when the error is verify.ErrRollback.
+func (l *Log) AddCosignatureTx(ctx context.Context, q store.Queries, size uint64, sigLine string, witness note.Verifier) error {
+	alarm, err := l.addCosignature(ctx, q, size, sigLine, witness)
+	if alarm != nil {
+		if aerr := l.alarmTx(ctx, q, *alarm); aerr != nil {
+			return aerr
+		}
+	}
+	l.forget()
+	return err
+}
+
+func (l *Log) addCosignature(ctx context.Context, q store.Queries, size uint64, sigLine string, witness note.Verifier) (*store.LedgerAlarm, error) {
+	sigLine = strings.TrimRight(sigLine, "\n") + "\n"
+	cp, err := q.GetLedgerCheckpoint(ctx, int64(size))
+	if errors.Is(err, store.ErrNotFound) {
+		if a, rerr := l.rolledBack(ctx, q, size, witness.Name(), []byte(sigLine)); a != nil {
+			return a, rerr
+		}
+		return nil, err
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	msg := append(append([]byte(nil), cp.Note...), sigLine...)
 	vcp, err := verify.OpenCheckpoint(msg, l.verifier, witness)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !vcp.Cosigned(witness.Name()) {
-		return fmt.Errorf("%w: no cosignature by %s", verify.ErrSignature, witness.Name())
+		return nil, fmt.Errorf("%w: no cosignature by %s", verify.ErrSignature, witness.Name())
 	}
-	err = l.store.AddLedgerCosignature(ctx, store.LedgerCosignature{Size: int64(size), Cosigner: witness.Name(), Signature: sigLine, At: l.clock.Now()})
-	l.forget()
-	if errors.Is(err, store.ErrConflict) {
-		return nil // already have one from this witness
+	have, err := q.ListLedgerCosignatures(ctx, int64(size))
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range have {
+		if h.Cosigner == witness.Name() {
+			return nil, nil // already have one from this witness
+		}
+	}
+	return nil, q.AddLedgerCosignature(ctx, store.LedgerCosignature{Size: int64(size), Cosigner: witness.Name(), Signature: sigLine, At: l.clock.Now()})
+}
+
+// rolledBack checks a size a peer says it saw of our log against our
+// latest checkpoint: beyond it, this node went back in time (restored from
+// an old backup) and the returned alarm says so, with verify.ErrRollback.
+func (l *Log) rolledBack(ctx context.Context, q store.Queries, size uint64, who string, evidence []byte) (*store.LedgerAlarm, error) {
+	latest, err := q.LatestLedgerCheckpoint(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		latest, err = store.LedgerCheckpoint{}, nil
+	}
+	if err != nil || int64(size) <= latest.Size {
+		return nil, err
+	}
+	return &store.LedgerAlarm{Origin: l.origin, Kind: AlarmRollback,
+			Detail: fmt.Sprintf("%s saw our checkpoint of size %d; our log has %d entries", who, size, latest.Size), Evidence: evidence},
+		fmt.Errorf("%w: %s saw our log at size %d, we are at %d", verify.ErrRollback, who, size, latest.Size)
+}
+
+// RolledBackTx raises a rollback alarm through q when a peer reports having
+// seen our log at a size beyond our latest checkpoint.
+func (l *Log) RolledBackTx(ctx context.Context, q store.Queries, size uint64, who string, evidence []byte) error {
+	a, err := l.rolledBack(ctx, q, size, who, evidence)
+	if a != nil {
+		if aerr := l.alarmTx(ctx, q, *a); aerr != nil {
+			return aerr
+		}
 	}
 	return err
 }

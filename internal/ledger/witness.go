@@ -72,39 +72,16 @@ func checkpointBody(msg []byte) []byte {
 
 // Witness verifies a peer's checkpoint against the last one we cosigned for
 // that log, records it and returns our cosignature line. A fork or rollback
-// is recorded as an alarm (with both notes as evidence), logged at error
-// level and returned as verify.ErrFork or verify.ErrRollback.
+// is recorded as an alarm (with both notes as evidence) in a transaction of
+// its own, logged at error level and returned as verify.ErrFork or
+// verify.ErrRollback.
 func (l *Log) Witness(ctx context.Context, logKey note.Verifier, checkpoint []byte, proof [][]byte) (string, error) {
 	var line string
 	var alarm *store.LedgerAlarm
 	err := l.store.InTx(ctx, func(q store.Queries) error {
-		var last []byte
-		prev, err := q.LatestWitnessed(ctx, logKey.Name())
-		switch {
-		case err == nil:
-			last = prev.Note
-		case !errors.Is(err, store.ErrNotFound):
-			return err
-		}
-		var cp *verify.Checkpoint
-		line, cp, err = Cosign(l.cosigner, logKey, checkpoint, proof, last)
-		if errors.Is(err, verify.ErrFork) || errors.Is(err, verify.ErrRollback) {
-			kind := AlarmFork
-			if errors.Is(err, verify.ErrRollback) {
-				kind = AlarmRollback
-			}
-			evidence := append(append(append([]byte(nil), last...), "\n"...), checkpoint...)
-			alarm = &store.LedgerAlarm{Origin: logKey.Name(), Kind: kind, Detail: err.Error(), Evidence: evidence}
-			return err
-		}
-		if err != nil {
-			return err
-		}
-		if last != nil && cp.Size == uint64(prev.Size) {
-			return nil // the same view again: cosign, nothing new to keep
-		}
-		return q.AddWitnessed(ctx, store.WitnessedCheckpoint{Origin: cp.Origin, Size: int64(cp.Size), Root: cp.Root,
-			Note: checkpoint, Cosignature: line, At: l.clock.Now()})
+		var err error
+		line, alarm, err = l.witness(ctx, q, logKey, checkpoint, proof)
+		return err
 	})
 	if alarm != nil {
 		l.alarm(ctx, *alarm)
@@ -115,14 +92,70 @@ func (l *Log) Witness(ctx context.Context, logKey note.Verifier, checkpoint []by
 	return line, nil
 }
 
+// WitnessTx is Witness inside the caller's transaction q (a federation
+// handler's). An alarm is recorded through q: the caller must commit q
+// even when the error is verify.ErrFork or verify.ErrRollback, so the
+// alarm and its evidence are kept.
+func (l *Log) WitnessTx(ctx context.Context, q store.Queries, logKey note.Verifier, checkpoint []byte, proof [][]byte) (string, error) {
+	line, alarm, err := l.witness(ctx, q, logKey, checkpoint, proof)
+	if alarm != nil {
+		if aerr := l.alarmTx(ctx, q, *alarm); aerr != nil {
+			return "", aerr
+		}
+	}
+	return line, err
+}
+
+func (l *Log) witness(ctx context.Context, q store.Queries, logKey note.Verifier, checkpoint []byte, proof [][]byte) (string, *store.LedgerAlarm, error) {
+	var last []byte
+	prev, err := q.LatestWitnessed(ctx, logKey.Name())
+	switch {
+	case err == nil:
+		last = prev.Note
+	case !errors.Is(err, store.ErrNotFound):
+		return "", nil, err
+	}
+	line, cp, err := Cosign(l.cosigner, logKey, checkpoint, proof, last)
+	if errors.Is(err, verify.ErrFork) || errors.Is(err, verify.ErrRollback) {
+		kind := AlarmFork
+		if errors.Is(err, verify.ErrRollback) {
+			kind = AlarmRollback
+		}
+		evidence := append(append(append([]byte(nil), last...), "\n"...), checkpoint...)
+		return "", &store.LedgerAlarm{Origin: logKey.Name(), Kind: kind, Detail: err.Error(), Evidence: evidence}, err
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	if last != nil && cp.Size == uint64(prev.Size) {
+		return line, nil, nil // the same view again: cosign, nothing new to keep
+	}
+	return line, nil, q.AddWitnessed(ctx, store.WitnessedCheckpoint{Origin: cp.Origin, Size: int64(cp.Size), Root: cp.Root,
+		Note: checkpoint, Cosignature: line, At: l.clock.Now()})
+}
+
 // alarm records a and logs it; the record is its own transaction so that
 // it survives the rollback of the operation that detected it.
 func (l *Log) alarm(ctx context.Context, a store.LedgerAlarm) {
+	err := l.store.InTx(ctx, func(q store.Queries) error { return l.alarmTx(ctx, q, a) })
+	if err != nil {
+		l.log.Error("ledger alarm not recorded", "err", err, "origin", a.Origin, "kind", a.Kind, "detail", a.Detail)
+	}
+}
+
+// alarmTx records a through q, logs it and raises it to the people the
+// node's Notify hook names (supervisors and auditors).
+func (l *Log) alarmTx(ctx context.Context, q store.Queries, a store.LedgerAlarm) error {
 	a.At = l.clock.Now()
 	l.log.Error("ledger alarm", "origin", a.Origin, "kind", a.Kind, "detail", a.Detail)
-	if _, err := l.store.AddLedgerAlarm(ctx, a); err != nil {
-		l.log.Error("ledger alarm not recorded", "err", err)
+	rec, err := q.AddLedgerAlarm(ctx, a)
+	if err != nil {
+		return err
 	}
+	if l.notify != nil {
+		return l.notify(ctx, q, rec)
+	}
+	return nil
 }
 
 // Alarms lists recorded alarms with ID > after.

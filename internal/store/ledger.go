@@ -44,6 +44,9 @@ type LedgerQueries interface {
 
 	AddLedgerCosignature(ctx context.Context, c LedgerCosignature) error
 	ListLedgerCosignatures(ctx context.Context, size int64) ([]LedgerCosignature, error)
+	// LatestLedgerCosignature returns the cosignature of largest size by
+	// cosigner, or ErrNotFound if it never cosigned.
+	LatestLedgerCosignature(ctx context.Context, cosigner string) (LedgerCosignature, error)
 
 	AddWitnessed(ctx context.Context, w WitnessedCheckpoint) error
 	// LatestWitnessed returns the largest checkpoint of origin we cosigned,
@@ -354,6 +357,15 @@ func (q queries) AddLedgerCosignature(ctx context.Context, c LedgerCosignature) 
 	_, err := q.exec(ctx, `INSERT INTO ledger_cosignatures (size, cosigner, signature, at) VALUES (?, ?, ?, ?)`,
 		c.Size, c.Cosigner, c.Signature, micros(c.At))
 	return err
+}
+
+func (q queries) LatestLedgerCosignature(ctx context.Context, cosigner string) (LedgerCosignature, error) {
+	var c LedgerCosignature
+	var at int64
+	err := q.row(ctx, `SELECT size, cosigner, signature, at FROM ledger_cosignatures WHERE cosigner = ? ORDER BY size DESC LIMIT 1`, cosigner).
+		Scan(&c.Size, &c.Cosigner, &c.Signature, &at)
+	c.At = fromMicros(at)
+	return c, q.mapErr(err)
 }
 
 func (q queries) ListLedgerCosignatures(ctx context.Context, size int64) ([]LedgerCosignature, error) {

@@ -22,6 +22,50 @@ type ProgressQueries interface {
 	GetCommitment(ctx context.Context, id string) (Commitment, error)
 	// ListCommitments returns the commitments matching f, by round and seq.
 	ListCommitments(ctx context.Context, f CommitmentFilter) ([]Commitment, error)
+
+	// ScanRequestFacts calls fn for every request that is not exercise
+	// traffic, in no particular order, streaming (no limit): the progress
+	// metrics read the whole record. An error from fn stops the scan.
+	ScanRequestFacts(ctx context.Context, fn func(RequestFact) error) error
+	// RequestCounts counts non-exercise requests by requesting party,
+	// requested party, type and priority with one SQL aggregate.
+	RequestCounts(ctx context.Context) ([]RequestCount, error)
+	// ListEnvelopeFacts returns the envelopes of the given types this node
+	// sent (one per recipient; exercise traffic excluded) and received,
+	// created in [from, to).
+	ListEnvelopeFacts(ctx context.Context, types []string, from, to time.Time) ([]EnvelopeFact, error)
+	// LoadRequests bulk-inserts requests, many per statement (benchmarks
+	// and bulk imports; the request service inserts one at a time with its
+	// events). Use inside InTx; a reused ID is ErrConflict.
+	LoadRequests(ctx context.Context, rs []RequestRow) error
+}
+
+// RequestFact is what the progress metrics read of a request.
+type RequestFact struct {
+	ID         string
+	Type       string
+	Priority   string
+	Requesting string
+	Requested  string
+	Created    time.Time
+	// Content is the request's content JSON (for its crime category).
+	Content []byte
+	// State is the request package's derived state JSON.
+	State []byte
+}
+
+// RequestCount is one group of RequestCounts.
+type RequestCount struct {
+	Requesting, Requested, Type, Priority string
+	Count                                 int64
+}
+
+// EnvelopeFact is one envelope sent to or received from Peer.
+type EnvelopeFact struct {
+	Type     string
+	Peer     string
+	Outgoing bool
+	Created  time.Time
 }
 
 // Round is one dialogue round (or the summit that set the agenda).
@@ -213,4 +257,92 @@ func emptyIfNil[T any](v []T) []T {
 		return []T{}
 	}
 	return v
+}
+
+func (q queries) ScanRequestFacts(ctx context.Context, fn func(RequestFact) error) error {
+	rows, err := q.query(ctx, `SELECT id, type, priority, requesting, requested, created, content, state
+		FROM requests WHERE exercise = 0`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var content, state sql.RawBytes
+	for rows.Next() {
+		var f RequestFact
+		var created int64
+		if err := rows.Scan(&f.ID, &f.Type, &f.Priority, &f.Requesting, &f.Requested, &created, &content, &state); err != nil {
+			return err
+		}
+		// RawBytes are only valid until the next Scan: fn must not keep them.
+		f.Created, f.Content, f.State = fromMicros(created), content, state
+		if err := fn(f); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func (q queries) RequestCounts(ctx context.Context) ([]RequestCount, error) {
+	rows, err := q.query(ctx, `SELECT requesting, requested, type, priority, COUNT(*) FROM requests WHERE exercise = 0
+		GROUP BY requesting, requested, type, priority ORDER BY requesting, requested, type, priority`)
+	return collect(rows, err, func(r *sql.Rows) (RequestCount, error) {
+		var c RequestCount
+		err := r.Scan(&c.Requesting, &c.Requested, &c.Type, &c.Priority, &c.Count)
+		return c, err
+	})
+}
+
+func (q queries) ListEnvelopeFacts(ctx context.Context, types []string, from, to time.Time) ([]EnvelopeFact, error) {
+	if len(types) == 0 {
+		return []EnvelopeFact{}, nil
+	}
+	in := "?" + strings.Repeat(", ?", len(types)-1)
+	args := []any{}
+	for _, t := range types {
+		args = append(args, t)
+	}
+	args = append(args, micros(from), micros(to))
+	rows, err := q.query(ctx, `SELECT m.type, o.recipient, m.created FROM fed_messages m JOIN fed_outbox o ON o.envelope_id = m.envelope_id
+		WHERE m.exercise = 0 AND m.type IN (`+in+`) AND m.created >= ? AND m.created < ? ORDER BY m.created, o.recipient`, args...)
+	out, err := collect(rows, err, func(r *sql.Rows) (EnvelopeFact, error) {
+		f := EnvelopeFact{Outgoing: true}
+		var c int64
+		err := r.Scan(&f.Type, &f.Peer, &c)
+		f.Created = fromMicros(c)
+		return f, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	rows, err = q.query(ctx, `SELECT type, sender, created FROM fed_inbox
+		WHERE type IN (`+in+`) AND created >= ? AND created < ? ORDER BY created, sender`, args...)
+	in2, err := collect(rows, err, func(r *sql.Rows) (EnvelopeFact, error) {
+		var f EnvelopeFact
+		var c int64
+		err := r.Scan(&f.Type, &f.Peer, &c)
+		f.Created = fromMicros(c)
+		return f, err
+	})
+	return append(out, in2...), err
+}
+
+// loadRequestRows is how many requests one INSERT carries: 19 parameters
+// each stays below both backends' parameter limits.
+const loadRequestRows = 100
+
+func (q queries) LoadRequests(ctx context.Context, rs []RequestRow) error {
+	one := "(?" + strings.Repeat(", ?", 18) + ")"
+	for start := 0; start < len(rs); start += loadRequestRows {
+		part := rs[start:min(start+loadRequestRows, len(rs))]
+		args := make([]any, 0, 19*len(part))
+		for _, r := range part {
+			args = append(args, r.ID, r.Reference, r.Type, r.Priority, r.Requesting, r.Requested, boolInt(r.Outgoing), boolInt(r.Exercise),
+				boolInt(r.Confidential), wrapList(r.VisibleTo), r.CreatedBy, micros(r.Created), string(r.Content), r.Status, r.LinkedMLA,
+				r.Lamport, micros(r.NextDue), micros(r.Updated), string(r.State))
+		}
+		if _, err := q.exec(ctx, `INSERT INTO requests (`+requestCols+`) VALUES `+one+strings.Repeat(", "+one, len(part)-1), args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
