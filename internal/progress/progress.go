@@ -11,6 +11,7 @@ package progress
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -27,6 +28,11 @@ import (
 type Service struct {
 	Store store.Store
 	Clock clock.Clock
+	// Ledger, Party and Key are needed for reports: the checkpoint the
+	// figures are computed at, and the signature over them.
+	Ledger *ledger.Log
+	Party  string
+	Key    ed25519.PrivateKey
 }
 
 // ImportResult says what an import wrote.

@@ -1,0 +1,375 @@
+package progress
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/liaison-dev/liaison/internal/store"
+)
+
+// Metrics are the timeliness figures of requests over a period, computed
+// from the record (exercise traffic excluded), with the hotline drills and
+// intelligence shared as measured at this node.
+//
+// How each figure is defined, so that anyone can recompute it:
+//
+//   - A request belongs to the period when it was sent (State.Sent) in
+//     [From, To). Events after To are ignored: the figures are those of the
+//     record as it stood at To.
+//   - Time to acknowledge is Acknowledged − Delivered (Sent when there is
+//     no delivery time); time to answer is Answered − Delivered.
+//   - ack_due counts requests whose acknowledgement deadline (ack_due) fell
+//     before To or that were acknowledged before To; ack_on_time those
+//     acknowledged by the deadline; ack_share = ack_on_time / ack_due. The
+//     same for answers with the answer deadline (State.AnswerDue).
+//   - Median and 90th percentile are nearest-rank (the ⌈p·n⌉-th smallest),
+//     in seconds rounded to the millisecond.
+//   - A refusal counts when the request was refused (a ground is recorded)
+//     before To.
+type Metrics struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	// Directions has one row per requesting → requested party, all types.
+	Directions []RequestFigures `json:"directions"`
+	// Requests has one row per party pair, type, priority and category.
+	Requests []RequestFigures `json:"requests"`
+	// Drills and Intel are this node's own measurements (see Local).
+	Drills []DrillFigures `json:"drills,omitempty"`
+	Intel  []IntelFigures `json:"intel,omitempty"`
+}
+
+// RequestFigures are the figures of one group of requests.
+type RequestFigures struct {
+	From     string `json:"from"` // requesting party
+	To       string `json:"to"`   // requested party
+	Type     string `json:"type,omitempty"`
+	Priority string `json:"priority,omitempty"`
+	Category string `json:"category,omitempty"`
+
+	Sent          int     `json:"sent"`
+	Acknowledged  int     `json:"acknowledged"`
+	AckDue        int     `json:"ack_due"`
+	AckOnTime     int     `json:"ack_on_time"`
+	AckShare      float64 `json:"ack_share"`
+	AckMedianS    float64 `json:"ack_median_s"`
+	AckP90S       float64 `json:"ack_p90_s"`
+	Answered      int     `json:"answered"`
+	AnswerDue     int     `json:"answer_due"`
+	AnswerOnTime  int     `json:"answer_on_time"`
+	AnswerShare   float64 `json:"answer_share"`
+	AnswerMedianS float64 `json:"answer_median_s"`
+	AnswerP90S    float64 `json:"answer_p90_s"`
+	Refused       int     `json:"refused"`
+	// RefusedBy counts refusals by ground.
+	RefusedBy map[string]int `json:"refused_by,omitempty"`
+}
+
+// DrillFigures are the hotline drills this node called a peer with:
+// acknowledgement times as the caller measured them.
+type DrillFigures struct {
+	Peer    string  `json:"peer"`
+	Drills  int     `json:"drills"`
+	Acked   int     `json:"acked"`
+	MedianS float64 `json:"median_s"`
+	P90S    float64 `json:"p90_s"`
+	MaxS    float64 `json:"max_s"`
+}
+
+// IntelFigures count envelopes of intelligence objects or samples shared
+// from one party to another (this node's outbox and inbox).
+type IntelFigures struct {
+	From  string `json:"from"`
+	To    string `json:"to"`
+	Type  string `json:"type"`
+	Count int    `json:"count"`
+}
+
+// IntelTypes are the envelope types counted as intelligence shared.
+var IntelTypes = []string{"intel.objects", "intel.sample"}
+
+// Uncategorised is the crime category of a request that names none.
+const Uncategorised = "unspecified"
+
+// factState is the part of request.State the metrics read.
+type factState struct {
+	Sent         time.Time     `json:"sent"`
+	Delivered    time.Time     `json:"delivered"`
+	Acknowledged time.Time     `json:"acknowledged"`
+	Answered     time.Time     `json:"answered"`
+	Finished     time.Time     `json:"finished"`
+	AckDue       time.Time     `json:"ack_due"`
+	AnswerBase   time.Time     `json:"answer_base"`
+	AnswerFixed  bool          `json:"answer_fixed"`
+	Paused       time.Duration `json:"paused"`
+	Ground       string        `json:"ground"`
+}
+
+func (s *factState) answerDue() time.Time {
+	if s.AnswerBase.IsZero() || s.AnswerFixed {
+		return s.AnswerBase
+	}
+	return s.AnswerBase.Add(s.Paused)
+}
+
+type groupKey struct{ from, to, typ, priority, category string }
+
+type acc struct {
+	f          RequestFigures
+	ack, answr []int64 // microseconds
+}
+
+func (a *acc) add(st *factState, to time.Time) {
+	f := &a.f
+	f.Sent++
+	start := st.Delivered
+	if start.IsZero() {
+		start = st.Sent
+	}
+	before := func(t time.Time) bool { return !t.IsZero() && t.Before(to) }
+	if before(st.Acknowledged) {
+		f.Acknowledged++
+		a.ack = append(a.ack, st.Acknowledged.Sub(start).Microseconds())
+	}
+	if !st.AckDue.IsZero() && (before(st.Acknowledged) || st.AckDue.Before(to)) {
+		f.AckDue++
+		if before(st.Acknowledged) && !st.Acknowledged.After(st.AckDue) {
+			f.AckOnTime++
+		}
+	}
+	if before(st.Answered) {
+		f.Answered++
+		a.answr = append(a.answr, st.Answered.Sub(start).Microseconds())
+	}
+	if due := st.answerDue(); !due.IsZero() && (before(st.Answered) || due.Before(to)) {
+		f.AnswerDue++
+		if before(st.Answered) && !st.Answered.After(due) {
+			f.AnswerOnTime++
+		}
+	}
+	if st.Ground != "" && before(st.Finished) {
+		f.Refused++
+		if f.RefusedBy == nil {
+			f.RefusedBy = map[string]int{}
+		}
+		f.RefusedBy[st.Ground]++
+	}
+}
+
+func (a *acc) figures() RequestFigures {
+	f := a.f
+	f.AckShare, f.AnswerShare = share(f.AckOnTime, f.AckDue), share(f.AnswerOnTime, f.AnswerDue)
+	f.AckMedianS, f.AckP90S = percentile(a.ack, 0.5), percentile(a.ack, 0.9)
+	f.AnswerMedianS, f.AnswerP90S = percentile(a.answr, 0.5), percentile(a.answr, 0.9)
+	return f
+}
+
+func share(n, d int) float64 {
+	if d == 0 {
+		return 0
+	}
+	return math.Round(float64(n)/float64(d)*10000) / 10000
+}
+
+// percentile is the nearest-rank p-quantile of us (microseconds) in
+// seconds, rounded to the millisecond; it sorts us.
+func percentile(us []int64, p float64) float64 {
+	if len(us) == 0 {
+		return 0
+	}
+	slices.Sort(us)
+	k := int(math.Ceil(p*float64(len(us)))) - 1
+	k = max(0, min(k, len(us)-1))
+	return seconds(us[k])
+}
+
+func seconds(us int64) float64 { return math.Round(float64(us)/1000) / 1000 }
+
+// RequestMetrics computes the request figures of [from, to) from the
+// record: the verifiable part of a report, which any party holding the
+// same requests recomputes identically.
+func RequestMetrics(ctx context.Context, q store.ProgressQueries, from, to time.Time) (*Metrics, error) {
+	ms, err := RequestMetricsOf(ctx, q, [][2]time.Time{{from, to}})
+	if err != nil {
+		return nil, err
+	}
+	return ms[0], nil
+}
+
+// RequestMetricsOf computes the request figures of several periods
+// ([from, to) each) in one pass over the record.
+func RequestMetricsOf(ctx context.Context, q store.ProgressQueries, periods [][2]time.Time) ([]*Metrics, error) {
+	type per struct {
+		from, to     time.Time
+		groups, dirs map[groupKey]*acc
+	}
+	ps := make([]per, len(periods))
+	for i, p := range periods {
+		ps[i] = per{from: p[0].UTC(), to: p[1].UTC(), groups: map[groupKey]*acc{}, dirs: map[groupKey]*acc{}}
+	}
+	var st factState
+	var cat struct {
+		Category string `json:"crime_category"`
+	}
+	err := q.ScanRequestFacts(ctx, func(r store.RequestFact) error {
+		if err := decodeState(r.State, &st); err != nil {
+			return err
+		}
+		if st.Sent.IsZero() {
+			return nil
+		}
+		category := ""
+		for i := range ps {
+			p := &ps[i]
+			if st.Sent.Before(p.from) || !st.Sent.Before(p.to) {
+				continue
+			}
+			if category == "" {
+				category = Uncategorised
+				if bytes.Contains(r.Content, []byte(`"crime_category"`)) {
+					cat.Category = ""
+					if json.Unmarshal(r.Content, &cat) == nil && cat.Category != "" {
+						category = strings.ToLower(cat.Category)
+					}
+				}
+			}
+			k := groupKey{r.Requesting, r.Requested, r.Type, r.Priority, category}
+			g := p.groups[k]
+			if g == nil {
+				g = &acc{f: RequestFigures{From: k.from, To: k.to, Type: k.typ, Priority: k.priority, Category: k.category}}
+				p.groups[k] = g
+			}
+			g.add(&st, p.to)
+			dk := groupKey{from: r.Requesting, to: r.Requested}
+			d := p.dirs[dk]
+			if d == nil {
+				d = &acc{f: RequestFigures{From: dk.from, To: dk.to}}
+				p.dirs[dk] = d
+			}
+			d.add(&st, p.to)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Metrics, len(ps))
+	for i, p := range ps {
+		out[i] = &Metrics{From: p.from, To: p.to, Directions: sorted(p.dirs), Requests: sorted(p.groups)}
+	}
+	return out, nil
+}
+
+func sorted(m map[groupKey]*acc) []RequestFigures {
+	keys := make([]groupKey, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b groupKey) int {
+		return strings.Compare(a.from+"\x00"+a.to+"\x00"+a.typ+"\x00"+a.priority+"\x00"+a.category,
+			b.from+"\x00"+b.to+"\x00"+b.typ+"\x00"+b.priority+"\x00"+b.category)
+	})
+	out := make([]RequestFigures, len(keys))
+	for i, k := range keys {
+		out[i] = m[k].figures()
+	}
+	return out
+}
+
+// Metrics computes every figure of [from, to): the request figures from
+// the record, and this node's drill and intelligence-sharing figures.
+func (s *Service) Metrics(ctx context.Context, from, to time.Time) (*Metrics, error) {
+	ms, err := s.MetricsOf(ctx, [][2]time.Time{{from, to}})
+	if err != nil {
+		return nil, err
+	}
+	return ms[0], nil
+}
+
+// MetricsOf is Metrics for several periods, in one pass over the requests.
+func (s *Service) MetricsOf(ctx context.Context, periods [][2]time.Time) ([]*Metrics, error) {
+	ms, err := RequestMetricsOf(ctx, s.Store, periods)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		if m.Drills, err = s.drills(ctx, m.From, m.To); err != nil {
+			return nil, err
+		}
+		if m.Intel, err = s.intel(ctx, m.From, m.To); err != nil {
+			return nil, err
+		}
+	}
+	return ms, nil
+}
+
+func (s *Service) drills(ctx context.Context, from, to time.Time) ([]DrillFigures, error) {
+	yes := true
+	calls, err := s.Store.ListCalls(ctx, store.CallFilter{Drill: &yes, Limit: store.ListLimit})
+	if err != nil {
+		return nil, err
+	}
+	by := map[string]*DrillFigures{}
+	times := map[string][]int64{}
+	var peers []string
+	for _, c := range calls {
+		if !c.Outgoing || c.Started.Before(from) || !c.Started.Before(to) {
+			continue
+		}
+		d := by[c.Peer]
+		if d == nil {
+			d = &DrillFigures{Peer: c.Peer}
+			by[c.Peer] = d
+			peers = append(peers, c.Peer)
+		}
+		d.Drills++
+		if !c.Acked.IsZero() && c.Acked.Before(to) {
+			d.Acked++
+			times[c.Peer] = append(times[c.Peer], c.Acked.Sub(c.Started).Microseconds())
+		}
+	}
+	slices.Sort(peers)
+	out := []DrillFigures{}
+	for _, p := range peers {
+		d := by[p]
+		t := times[p]
+		d.MedianS, d.P90S = percentile(t, 0.5), percentile(t, 0.9)
+		if len(t) > 0 {
+			d.MaxS = seconds(t[len(t)-1])
+		}
+		out = append(out, *d)
+	}
+	return out, nil
+}
+
+func (s *Service) intel(ctx context.Context, from, to time.Time) ([]IntelFigures, error) {
+	facts, err := s.Store.ListEnvelopeFacts(ctx, IntelTypes, from, to)
+	if err != nil {
+		return nil, err
+	}
+	type k struct{ from, to, typ string }
+	counts := map[k]int{}
+	for _, f := range facts {
+		key := k{s.Party, f.Peer, f.Type}
+		if !f.Outgoing {
+			key = k{f.Peer, s.Party, f.Type}
+		}
+		counts[key]++
+	}
+	keys := make([]k, 0, len(counts))
+	for key := range counts {
+		keys = append(keys, key)
+	}
+	slices.SortFunc(keys, func(a, b k) int {
+		return strings.Compare(a.from+"\x00"+a.to+"\x00"+a.typ, b.from+"\x00"+b.to+"\x00"+b.typ)
+	})
+	out := []IntelFigures{}
+	for _, key := range keys {
+		out = append(out, IntelFigures{From: key.from, To: key.to, Type: key.typ, Count: counts[key]})
+	}
+	return out, nil
+}
