@@ -21,6 +21,8 @@ import (
 	"github.com/liaison-dev/liaison/internal/identity"
 	"github.com/liaison-dev/liaison/internal/intel"
 	"github.com/liaison-dev/liaison/internal/intel/sample"
+	"github.com/liaison-dev/liaison/internal/ledger"
+	"github.com/liaison-dev/liaison/internal/progress"
 	"github.com/liaison-dev/liaison/internal/request"
 	"github.com/liaison-dev/liaison/internal/store"
 )
@@ -55,6 +57,9 @@ type Server struct {
 	Hotline  *hotline.Service
 	// Cases serves the routes of cases.go.
 	Cases *casework.Service
+	// Ledger and Progress serve the routes of ledger.go.
+	Ledger   *ledger.Log
+	Progress *progress.Service
 	// Info returns the node description; Descriptor the signed descriptor.
 	Info       func(ctx context.Context) (NodeInfo, error)
 	Descriptor func(ctx context.Context) ([]byte, error)

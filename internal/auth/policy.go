@@ -48,6 +48,10 @@ const (
 	HotlineOperate  Permission = "hotline.operate"  // acknowledge calls, run and schedule drills
 	SampleRead      Permission = "sample.read"      // the bytes of malware samples and documents (subject to collection grants)
 	SampleWrite     Permission = "sample.write"     // upload samples and analysis documents (subject to grants)
+	LedgerRead      Permission = "ledger.read"      // the transparency log: checkpoints, proofs, export, alarms
+	ProgressRead    Permission = "progress.read"    // dialogue rounds, commitments, metrics and reports
+	ProgressManage  Permission = "progress.manage"  // import rounds, update commitments
+	ReportVerify    Permission = "report.verify"    // verify and cosign a peer's progress report
 	CaseRead        Permission = "case.read"        // joint cases and leads (subject to participation and agency)
 	CaseWrite       Permission = "case.write"       // open and work joint cases, send and decide leads
 )
@@ -76,6 +80,10 @@ var policy = map[Permission][]Role{
 	HotlineOperate:  {Officer, Supervisor},
 	SampleRead:      {Analyst},
 	SampleWrite:     {Analyst},
+	LedgerRead:      {Admin, Supervisor, Auditor},
+	ProgressRead:    {Officer, CentralAuthority, Supervisor, Auditor, Admin},
+	ProgressManage:  {Supervisor},
+	ReportVerify:    {Supervisor, Auditor},
 	CaseRead:        {Officer, CentralAuthority, Analyst, Supervisor, Auditor},
 	CaseWrite:       {Officer, Analyst, Supervisor},
 }

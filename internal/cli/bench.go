@@ -16,7 +16,7 @@ func benchCmd() *cobra.Command {
 	c := &cobra.Command{Use: "bench", Short: "Measure throughput and latency on this machine, against a same-run baseline"}
 	c.AddCommand(benchFederationCmd(), benchIntelCmd(), benchMatchCmd())
 	c.AddCommand(benchLedgerCmd())
-	c.AddCommand(benchLedgerCmd())
+	c.AddCommand(benchReportCmd())
 	return c
 }
 

@@ -120,7 +120,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Version:       node.Version,
 	}
 	root.AddCommand(initCmd(), serveCmd(), userCmd(), tokenCmd(), agencyCmd(), contactCmd(), peerCmd(), descriptorCmd(), demoCmd(), intelCmd())
-	root.AddCommand(logCmd(), roundCmd())
+	root.AddCommand(logCmd(), roundCmd(), metricsCmd(), reportCmd())
 	root.AddCommand(benchCmd(), federationCmd())
 	root.AddCommand(requestCmd(), hotlineCmd())
 	root.AddCommand(sampleCmd())

@@ -21,7 +21,7 @@ import (
 
 // openLedger gives the node's transparency log.
 func openLedger(n *node.Node) (*ledger.Log, error) {
-	return ledger.New(ledger.Config{Store: n.Store, Clock: n.Clock, Party: n.Config.Party, Key: n.Identity.Signer, Logger: n.Log})
+	return n.Ledger, nil
 }
 
 func logCmd() *cobra.Command {

@@ -17,7 +17,7 @@ import (
 )
 
 func progressService(n *node.Node) *progress.Service {
-	return &progress.Service{Store: n.Store, Clock: n.Clock}
+	return n.Progress
 }
 
 func roundCmd() *cobra.Command {

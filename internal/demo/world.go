@@ -184,11 +184,15 @@ func Build(ctx context.Context, o Options) (*World, error) {
 		if err != nil {
 			return nil, err
 		}
-		n.Requests.Clock, n.Hotline.Clock = w.Clock, w.Clock
+		n.Requests.Clock, n.Hotline.Clock, n.Progress.Clock = w.Clock, w.Clock, w.Clock
 		w.Nodes = append(w.Nodes, &Running{Party: p, Node: n, Addr: addr, Dir: dir})
 		if err := seed(ctx, n, p); err != nil {
 			w.Close()
 			return nil, fmt.Errorf("seed %s: %w", p.Code, err)
+		}
+		if err := loadRounds(ctx, n); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("rounds %s: %w", p.Code, err)
 		}
 	}
 	if err := w.pair(ctx); err != nil {

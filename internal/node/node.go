@@ -34,6 +34,8 @@ import (
 	"github.com/liaison-dev/liaison/internal/intel/sample"
 	"github.com/liaison-dev/liaison/internal/intel/stix"
 	"github.com/liaison-dev/liaison/internal/intel/taxii"
+	"github.com/liaison-dev/liaison/internal/ledger"
+	"github.com/liaison-dev/liaison/internal/progress"
 	"github.com/liaison-dev/liaison/internal/request"
 	"github.com/liaison-dev/liaison/internal/store"
 	"github.com/liaison-dev/liaison/internal/store/postgres"
@@ -71,6 +73,12 @@ type Node struct {
 	Cases *casework.Service
 	// Web is the browser console, served at "/".
 	Web *web.Server
+	// Ledger is the node's transparency log; Exchange has it cosigned by
+	// the peers; Progress keeps rounds, commitments, metrics and reports
+	// (ledger.go).
+	Ledger   *ledger.Log
+	Exchange *Exchange
+	Progress *progress.Service
 }
 
 // InitOptions are the inputs of `liaison init`.
@@ -204,6 +212,10 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Node, error) {
 	n.Cases = &casework.Service{Store: st, Clock: n.Clock, Party: cfg.Party, Federation: n.Federation, Requests: n.Requests, Log: log, Dir: cfg.Path("data/cases")}
 	n.Cases.Register(n.Federation)
 	n.API.Cases = n.Cases
+	if err := n.openLedger(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	n.openWeb()
 	return n, nil
 }
@@ -335,6 +347,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	fdone := make(chan struct{})
 	go func() { defer close(fdone); n.Federation.Run(fctx) }()
 	go n.runRequests(fctx)
+	go n.runLedger(fctx)
 	defer func() { fstop(); <-fdone }()
 	n.Log.Info("serving", "party", n.Config.Party, "addr", ln.Addr().String(), "store", n.Store.Backend())
 	select {
