@@ -93,6 +93,10 @@ type Service struct {
 	RequestTimeout time.Duration
 	MaxEnvelope    int64
 
+	sendMu  sync.Mutex
+	sendQ   []*sendReq
+	sending bool
+
 	mu       sync.RWMutex
 	handlers map[string]Handler
 	health   map[string]*peerHealth
@@ -203,17 +207,80 @@ func (s *Service) Enqueue(ctx context.Context, q store.Queries, msg Message) (st
 
 // Send enqueues msg in a transaction of its own and kicks the worker. It
 // is for messages that have no state change of their own to commit with.
+//
+// Concurrent calls are committed together (group commit): one caller
+// commits every message waiting at that moment in one transaction, so a
+// burst of Sends costs one durable commit rather than one each, and does
+// not starve the outbox worker of the single SQLite writer. Every Send
+// still returns only after its message is committed. If the shared
+// transaction fails, each message is retried in a transaction of its own,
+// so one bad message fails only its own Send.
 func (s *Service) Send(ctx context.Context, msg Message) (string, error) {
-	var id string
-	err := s.st.InTx(ctx, func(q store.Queries) error {
-		var err error
-		id, err = s.Enqueue(ctx, q, msg)
-		return err
-	})
-	if err == nil {
-		s.Kick()
+	req := &sendReq{ctx: ctx, msg: msg, done: make(chan struct{})}
+	s.sendMu.Lock()
+	s.sendQ = append(s.sendQ, req)
+	lead := !s.sending
+	s.sending = true
+	s.sendMu.Unlock()
+	if lead {
+		for {
+			s.sendMu.Lock()
+			group := s.sendQ
+			s.sendQ = nil
+			if len(group) == 0 {
+				s.sending = false
+				s.sendMu.Unlock()
+				break
+			}
+			s.sendMu.Unlock()
+			s.commitSends(group)
+		}
 	}
-	return id, err
+	<-req.done
+	return req.id, req.err
+}
+
+type sendReq struct {
+	ctx  context.Context
+	msg  Message
+	id   string
+	err  error
+	done chan struct{}
+}
+
+func (s *Service) commitSends(group []*sendReq) {
+	defer func() {
+		for _, r := range group {
+			close(r.done)
+		}
+	}()
+	if len(group) > 1 {
+		ids := make([]string, len(group))
+		err := s.st.InTx(group[0].ctx, func(q store.Queries) error {
+			for i, r := range group {
+				var err error
+				if ids[i], err = s.Enqueue(r.ctx, q, r.msg); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err == nil {
+			for i, r := range group {
+				r.id = ids[i]
+			}
+			s.Kick()
+			return
+		}
+	}
+	for _, r := range group {
+		r.err = s.st.InTx(r.ctx, func(q store.Queries) error {
+			var err error
+			r.id, err = s.Enqueue(r.ctx, q, r.msg)
+			return err
+		})
+	}
+	s.Kick()
 }
 
 func nonNilAtts(a []Attachment) []Attachment {
