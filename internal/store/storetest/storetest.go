@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 		{"LedgerWitnessAndAlarms", testLedgerWitnessAndAlarms},
 		{"LedgerAppendOnly", testLedgerAppendOnly},
 		{"ProgressRoundsAndCommitments", testProgress},
+		{"ProgressFacts", testProgressFacts},
 		{"Intel", testIntel},
 		{"OutboxLifecycle", testOutboxLifecycle},
 		{"OutboxInTx", testOutboxInTx},

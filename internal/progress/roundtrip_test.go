@@ -1,0 +1,128 @@
+package progress_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/liaison-dev/liaison/internal/cli"
+	"github.com/liaison-dev/liaison/internal/demo"
+	"github.com/liaison-dev/liaison/internal/progress"
+)
+
+// TestReportRoundTrip generates a report on US and verifies it on CN, two
+// real nodes on loopback that exchanged a request; then alters one figure
+// and sees verification fail, through the services and the command line.
+func TestReportRoundTrip(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two nodes on loopback")
+	}
+	w, err := demo.Build(t.Context(), demo.Options{Dir: filepath.Join(t.TempDir(), "world"), Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	ready := make(chan struct{})
+	done := make(chan error, 1)
+	go func() { done <- w.Serve(ctx, func() { close(ready) }) }()
+	defer func() { cancel(); <-done }()
+	<-ready
+	s := &demo.Story{World: w, Clients: map[string]*demo.Client{}}
+	for _, r := range w.Nodes {
+		c, err := demo.NewClient(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Clients[r.Party.Code] = c
+	}
+	for _, st := range demo.Steps {
+		if strings.HasPrefix(st.Name, "requests: a preservation request") {
+			if err := st.Run(ctx, s); err != nil {
+				t.Fatalf("%s: %v", st.Name, err)
+			}
+		}
+	}
+	us, cn := s.Node("US"), s.Node("CN")
+
+	rep, err := us.Node.Progress.Report(ctx, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := rep.Figures.Current.Directions
+	if len(d) != 1 || d[0].From != "US" || d[0].To != "CN" || d[0].Sent != 1 || d[0].Answered != 1 || d[0].AnswerOnTime != 1 {
+		t.Fatalf("US's figures: %+v", d)
+	}
+	var html bytes.Buffer
+	if err := progress.WriteHTML(&html, rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"src=\"http", "href=\"http", "<link", "@import"} {
+		if strings.Contains(html.String(), bad) {
+			t.Errorf("the HTML report has an external asset (%s)", bad)
+		}
+	}
+	got, err := progress.ReadReport(html.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := cn.Node.Progress.Verify(ctx, got)
+	if err != nil {
+		t.Fatalf("CN: %v", err)
+	}
+	if v.Figures == 0 || v.Cosignature.Party != "CN" {
+		t.Fatalf("verification: %+v", v)
+	}
+	ok, err := progress.CheckCosignatures(got, map[string]ed25519.PublicKey{"CN": cn.Node.Identity.SigningPublic()})
+	if err != nil || len(ok) != 1 {
+		t.Fatalf("CN's cosignature does not verify: %v %v", ok, err)
+	}
+
+	// One figure altered: the signature no longer holds.
+	alt, _ := progress.ReadReport(html.Bytes())
+	alt.Figures.Current.Directions[0].AnswerOnTime = 0
+	if _, err := cn.Node.Progress.Verify(ctx, alt); !errors.Is(err, progress.ErrReportSignature) {
+		t.Fatalf("altered, unsigned: %v", err)
+	}
+	// Altered and signed again by US: CN's record disagrees.
+	msg, _ := alt.Figures.SignedMessage()
+	alt.Signature = base64.StdEncoding.EncodeToString(ed25519.Sign(us.Node.Identity.Signer, msg))
+	v, err = cn.Node.Progress.Verify(ctx, alt)
+	if !errors.Is(err, progress.ErrReportMismatch) || len(v.Mismatches) != 1 || !strings.Contains(v.Mismatches[0], "answer_on_time") {
+		t.Fatalf("altered and re-signed: %v %+v", err, v)
+	}
+
+	// The same through the command line: report on US, verify on CN.
+	out := filepath.Join(t.TempDir(), "round4")
+	var so, se bytes.Buffer
+	if code := cli.Main([]string{"report", "--dir", us.Dir, "--round", "4", "--out", out}, nil, &so, &se); code != 0 {
+		t.Fatalf("report: %d %s", code, se.String())
+	}
+	pdf, err := os.ReadFile(out + ".pdf")
+	if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF-1.4")) || !bytes.Contains(pdf, []byte("%%EOF")) {
+		t.Fatalf("PDF: %v %q", err, pdf[:min(len(pdf), 20)])
+	}
+	so.Reset()
+	if code := cli.Main([]string{"report", "verify", out + ".html", "--dir", cn.Dir, "--out", out + ".cosigned.html"}, nil, &so, &se); code != 0 {
+		t.Fatalf("report verify: %d %s %s", code, so.String(), se.String())
+	}
+	if !strings.Contains(so.String(), "cosigned by CN") {
+		t.Errorf("report verify: %s", so.String())
+	}
+	b, _ := os.ReadFile(out + ".html")
+	tampered := bytes.Replace(b, []byte(`"answer_on_time":1`), []byte(`"answer_on_time":0`), 1)
+	if bytes.Equal(tampered, b) {
+		t.Fatal("nothing to tamper with")
+	}
+	os.WriteFile(out+".tampered.html", tampered, 0o600)
+	if code := cli.Main([]string{"report", "verify", out + ".tampered.html", "--dir", cn.Dir}, nil, &so, &se); code != 1 {
+		t.Fatalf("a tampered report verifies: exit %d", code)
+	}
+}

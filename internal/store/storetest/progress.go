@@ -1,0 +1,115 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/liaison-dev/liaison/internal/store"
+)
+
+// testProgressFacts covers what the progress metrics read: the bulk load
+// and streaming scan of requests (exercise traffic excluded), the SQL
+// baseline aggregate, intelligence envelopes sent and received, and the
+// latest cosignature of a witness.
+func testProgressFacts(t *testing.T, s *store.SQL) {
+	ctx := t.Context()
+	var rs []store.RequestRow
+	for i := range 250 { // three INSERT statements of LoadRequests
+		from, to := "US", "CN"
+		if i%5 == 0 {
+			from, to = "CN", "US"
+		}
+		rs = append(rs, store.RequestRow{ID: fmt.Sprintf("req%03d", i), Reference: fmt.Sprint("R", i), Type: []string{"preservation", "mla"}[i%2],
+			Priority: "routine", Requesting: from, Requested: to, Outgoing: from == "US", Exercise: i%10 == 9, VisibleTo: []string{},
+			CreatedBy: "t", Created: t0.Add(time.Duration(i) * time.Second), Content: []byte(`{"crime_category":"fraud"}`), Status: "sent",
+			Updated: t0, State: []byte(fmt.Sprintf(`{"status":"sent","n":%d}`, i))})
+	}
+	if err := s.InTx(ctx, func(q store.Queries) error { return q.LoadRequests(ctx, rs) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.InTx(ctx, func(q store.Queries) error { return q.LoadRequests(ctx, rs[:1]) }); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("reloading a request: %v, want ErrConflict", err)
+	}
+	seen := map[string]bool{}
+	err := s.ScanRequestFacts(ctx, func(f store.RequestFact) error {
+		var i int
+		fmt.Sscanf(f.ID, "req%03d", &i)
+		r := rs[i]
+		if r.Exercise || seen[f.ID] || f.Type != r.Type || f.Requesting != r.Requesting || f.Requested != r.Requested ||
+			!f.Created.Equal(r.Created) || string(f.State) != string(r.State) || string(f.Content) != string(r.Content) {
+			return fmt.Errorf("fact %+v for %+v", f, r)
+		}
+		seen[f.ID] = true
+		return nil
+	})
+	if err != nil || len(seen) != 225 {
+		t.Fatalf("scan: %d facts, %v", len(seen), err)
+	}
+	stop := errors.New("stop")
+	if err := s.ScanRequestFacts(ctx, func(store.RequestFact) error { return stop }); !errors.Is(err, stop) {
+		t.Fatalf("scan stopped by fn: %v", err)
+	}
+	counts, err := s.RequestCounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 225 real requests (every tenth is exercise, never one of the CN→US
+	// i%5 == 0): 50 CN→US, half mla; 175 US→CN, of which 100 preservation.
+	want := "[{CN US mla routine 25} {CN US preservation routine 25} {US CN mla routine 75} {US CN preservation routine 100}]"
+	if fmt.Sprint(counts) != want {
+		t.Fatalf("counts = %v, want %v", counts, want)
+	}
+
+	for i, m := range []store.OutboxMessage{
+		{EnvelopeID: "o1", Type: "intel.objects", Recipients: []string{"CN", "EU"}, Created: t0},
+		{EnvelopeID: "o2", Type: "intel.sample", Recipients: []string{"CN"}, Created: t0.Add(time.Hour)},
+		{EnvelopeID: "o3", Type: "intel.objects", Recipients: []string{"CN"}, Created: t0, Exercise: true},
+		{EnvelopeID: "o4", Type: "request.send", Recipients: []string{"CN"}, Created: t0},
+		{EnvelopeID: "o5", Type: "intel.objects", Recipients: []string{"CN"}, Created: t0.Add(-time.Hour)},
+	} {
+		m.Payload, m.Attachments = []byte("{}"), "[]"
+		if err := s.InsertOutbox(ctx, m, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, e := range []store.InboxEntry{
+		{EnvelopeID: "i1", Sender: "CN", Type: "intel.objects", Created: t0.Add(time.Minute)},
+		{EnvelopeID: "i2", Sender: "CN", Type: "hotline.drill", Created: t0},
+	} {
+		e.Received, e.EnvelopeHash, e.Envelope, e.Receipt = t0, "h", []byte("e"), []byte("r")
+		if err := s.InsertInbox(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	facts, err := s.ListEnvelopeFacts(ctx, []string{"intel.objects", "intel.sample"}, t0, t0.Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ""
+	for _, f := range facts {
+		got += fmt.Sprintf("%s %s %v %s|", f.Type, f.Peer, f.Outgoing, f.Created.Sub(t0))
+	}
+	if want := "intel.objects CN true 0s|intel.objects EU true 0s|intel.sample CN true 1h0m0s|intel.objects CN false 1m0s|"; got != want {
+		t.Fatalf("envelope facts = %s, want %s", got, want)
+	}
+	if f, err := s.ListEnvelopeFacts(ctx, nil, t0, t0.Add(time.Hour)); err != nil || len(f) != 0 {
+		t.Fatalf("no types: %v %v", f, err)
+	}
+
+	if _, err := s.LatestLedgerCosignature(ctx, "w/a"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("no cosignature yet: %v", err)
+	}
+	for _, n := range []int64{3, 9, 5} {
+		if err := s.AddLedgerCheckpoint(ctx, store.LedgerCheckpoint{Size: n, Root: make([]byte, 32), At: t0, Note: []byte(fmt.Sprint("note ", n))}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddLedgerCosignature(ctx, store.LedgerCosignature{Size: n, Cosigner: "w/a", Signature: fmt.Sprint("sig ", n), At: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c, err := s.LatestLedgerCosignature(ctx, "w/a"); err != nil || c.Size != 9 || c.Signature != "sig 9" {
+		t.Fatalf("latest cosignature = %+v, %v", c, err)
+	}
+}
