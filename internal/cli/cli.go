@@ -125,6 +125,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(requestCmd(), hotlineCmd())
 	root.AddCommand(sampleCmd())
 	root.AddCommand(exerciseCmd())
+	root.AddCommand(caseCmd(), leadCmd())
 	return root
 }
 
