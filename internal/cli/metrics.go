@@ -48,6 +48,12 @@ func metricsCmd() *cobra.Command {
 				for _, i := range m.Intel {
 					fmt.Fprintf(w, "%s→%s\t%s\t%d envelopes\n", i.From, i.To, i.Type, i.Count)
 				}
+				for _, c := range m.Cases {
+					fmt.Fprintf(w, "cases opened by %s\t%s\topened %d\tclosed %d\n", c.Party, c.Category, c.Opened, c.Closed)
+				}
+				for _, l := range m.Leads {
+					fmt.Fprintf(w, "leads %s→%s\t%s\tsent %d\taccepted %d\tdeclined %d\n", l.From, l.To, l.Category, l.Sent, l.Accepted, l.Declined)
+				}
 				return w.Flush()
 			})
 		},

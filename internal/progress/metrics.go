@@ -41,6 +41,29 @@ type Metrics struct {
 	// Drills and Intel are this node's own measurements (see Local).
 	Drills []DrillFigures `json:"drills,omitempty"`
 	Intel  []IntelFigures `json:"intel,omitempty"`
+	Cases  []CaseFigures  `json:"cases,omitempty"`
+	Leads  []LeadFigures  `json:"leads,omitempty"`
+}
+
+// CaseFigures count joint cases by the party that opened them and crime
+// category: opened (created in the period) and closed (status closed,
+// last updated in the period), as recorded at this node.
+type CaseFigures struct {
+	Party    string `json:"party"`
+	Category string `json:"category"`
+	Opened   int    `json:"opened"`
+	Closed   int    `json:"closed"`
+}
+
+// LeadFigures count leads from one party to another by category: sent
+// (created in the period), accepted and declined (decided in it).
+type LeadFigures struct {
+	From     string `json:"from"`
+	To       string `json:"to"`
+	Category string `json:"category"`
+	Sent     int    `json:"sent"`
+	Accepted int    `json:"accepted"`
+	Declined int    `json:"declined"`
 }
 
 // RequestFigures are the figures of one group of requests.
@@ -303,6 +326,9 @@ func (s *Service) MetricsOf(ctx context.Context, periods [][2]time.Time) ([]*Met
 		if m.Intel, err = s.intel(ctx, m.From, m.To); err != nil {
 			return nil, err
 		}
+		if m.Cases, m.Leads, err = s.casework(ctx, m.From, m.To); err != nil {
+			return nil, err
+		}
 	}
 	return ms, nil
 }
@@ -372,4 +398,71 @@ func (s *Service) intel(ctx context.Context, from, to time.Time) ([]IntelFigures
 		out = append(out, IntelFigures{From: key.from, To: key.to, Type: key.typ, Count: counts[key]})
 	}
 	return out, nil
+}
+
+func within(t, from, to time.Time) bool { return !t.IsZero() && !t.Before(from) && t.Before(to) }
+
+func (s *Service) casework(ctx context.Context, from, to time.Time) ([]CaseFigures, []LeadFigures, error) {
+	cs, err := s.Store.ListCaseFacts(ctx, from, to)
+	if err != nil {
+		return nil, nil, err
+	}
+	ls, err := s.Store.ListLeadFacts(ctx, from, to)
+	if err != nil {
+		return nil, nil, err
+	}
+	type ck struct{ party, cat string }
+	cases := map[ck]*CaseFigures{}
+	var ckeys []ck
+	for _, c := range cs {
+		k := ck{c.Origin, c.Category}
+		f := cases[k]
+		if f == nil {
+			f = &CaseFigures{Party: k.party, Category: k.cat}
+			cases[k] = f
+			ckeys = append(ckeys, k)
+		}
+		if within(c.Created, from, to) {
+			f.Opened++
+		}
+		if c.Status == "closed" && within(c.Updated, from, to) {
+			f.Closed++
+		}
+	}
+	slices.SortFunc(ckeys, func(a, b ck) int { return strings.Compare(a.party+"\x00"+a.cat, b.party+"\x00"+b.cat) })
+	outC := []CaseFigures{}
+	for _, k := range ckeys {
+		outC = append(outC, *cases[k])
+	}
+	type lk struct{ from, to, cat string }
+	leads := map[lk]*LeadFigures{}
+	var lkeys []lk
+	for _, l := range ls {
+		k := lk{l.From, l.To, l.Category}
+		f := leads[k]
+		if f == nil {
+			f = &LeadFigures{From: k.from, To: k.to, Category: k.cat}
+			leads[k] = f
+			lkeys = append(lkeys, k)
+		}
+		if within(l.Created, from, to) {
+			f.Sent++
+		}
+		if within(l.Decided, from, to) {
+			switch l.Status {
+			case "accepted":
+				f.Accepted++
+			case "declined":
+				f.Declined++
+			}
+		}
+	}
+	slices.SortFunc(lkeys, func(a, b lk) int {
+		return strings.Compare(a.from+"\x00"+a.to+"\x00"+a.cat, b.from+"\x00"+b.to+"\x00"+b.cat)
+	})
+	outL := []LeadFigures{}
+	for _, k := range lkeys {
+		outL = append(outL, *leads[k])
+	}
+	return outC, outL, nil
 }

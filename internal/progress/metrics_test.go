@@ -45,10 +45,10 @@ func metricsFixture(t *testing.T, s *Service) {
 		{"r3", "US", "CN", "preservation", "routine", `{}`, false, r3},
 		{"r4", "US", "CN", "subscriber", "urgent", `{}`, false, st(T.Add(3*h), 0, 4*h, 0, 0)},
 		{"r5", "CN", "US", "mla", "routine", `{"crime_category":"Fraud"}`, false, st(T.Add(24*h), 10*time.Minute, 24*h, 0, 30*24*h)},
-		{"r6", "US", "CN", "preservation", "routine", `{}`, true, st(T.Add(h), 1*h, 24*h, 2*h, 72*h)},      // exercise
-		{"r7", "US", "CN", "preservation", "routine", `{}`, false, st(T.Add(-24*h), 1*h, 24*h, 2*h, 72*h)}, // before the period
-		{"r8", "US", "CN", "preservation", "routine", `{}`, false, st(T.Add(9*24*h), 25*h, 24*h, 0, 0)},    // deadline after To
-		{"r9", "US", "CN", "preservation", "routine", `{}`, false, request.State{Status: request.StatusDraft}},   // never sent
+		{"r6", "US", "CN", "preservation", "routine", `{}`, true, st(T.Add(h), 1*h, 24*h, 2*h, 72*h)},          // exercise
+		{"r7", "US", "CN", "preservation", "routine", `{}`, false, st(T.Add(-24*h), 1*h, 24*h, 2*h, 72*h)},     // before the period
+		{"r8", "US", "CN", "preservation", "routine", `{}`, false, st(T.Add(9*24*h), 25*h, 24*h, 0, 0)},        // deadline after To
+		{"r9", "US", "CN", "preservation", "routine", `{}`, false, request.State{Status: request.StatusDraft}}, // never sent
 	}
 	err := s.Store.InTx(t.Context(), func(q store.Queries) error {
 		for _, r := range rs {
@@ -68,6 +68,28 @@ func metricsFixture(t *testing.T, s *Service) {
 		for _, c := range calls {
 			c.AckDue = c.Started.Add(15 * time.Minute)
 			if err := q.InsertCall(t.Context(), c); err != nil {
+				return err
+			}
+		}
+		for _, c := range []store.CaseRow{
+			{ID: "k1", Origin: "US", Category: "ransomware", Status: "open", Created: T.Add(h), Updated: T.Add(h)},
+			{ID: "k2", Origin: "US", Category: "ransomware", Status: "closed", Created: T.Add(2 * h), Updated: T.Add(48 * h)},
+			{ID: "k3", Origin: "CN", Category: "fraud", Status: "closed", Created: T.Add(-48 * h), Updated: T.Add(5 * h)}, // opened before
+			{ID: "k4", Origin: "US", Category: "fraud", Status: "open", Created: T.Add(h), Updated: T.Add(h), Exercise: true},
+		} {
+			c.Reference, c.Title, c.Parties, c.Agencies, c.State = c.ID, c.ID, []string{"US", "CN"}, []string{}, []byte("{}")
+			if err := q.InsertCase(t.Context(), c); err != nil {
+				return err
+			}
+		}
+		for _, l := range []store.CaseLead{
+			{ID: "l1", From: "US", To: "CN", Status: "accepted", Category: "fraud", Created: T.Add(h), Decided: T.Add(3 * h)},
+			{ID: "l2", From: "US", To: "CN", Status: "declined", Category: "fraud", Created: T.Add(h), Decided: T.Add(4 * h)},
+			{ID: "l3", From: "US", To: "CN", Status: "sent", Category: "fraud", Created: T.Add(2 * h)},
+			{ID: "l4", From: "CN", To: "US", Status: "accepted", Category: "fraud", Created: T.Add(-24 * h), Decided: T.Add(h)}, // sent before
+		} {
+			l.Title, l.Body = l.ID, []byte("{}")
+			if err := q.InsertLead(t.Context(), l); err != nil {
 				return err
 			}
 		}
@@ -120,6 +142,14 @@ func TestMetricsHandComputed(t *testing.T) {
 	wantDrills := []DrillFigures{{Peer: "CN", Drills: 3, Acked: 2, MedianS: 30, P90S: 90, MaxS: 90}}
 	if !reflect.DeepEqual(m.Drills, wantDrills) {
 		t.Errorf("drills = %+v, want %+v", m.Drills, wantDrills)
+	}
+	wantCases := []CaseFigures{{Party: "CN", Category: "fraud", Closed: 1}, {Party: "US", Category: "ransomware", Opened: 2, Closed: 1}}
+	if !reflect.DeepEqual(m.Cases, wantCases) {
+		t.Errorf("cases = %+v, want %+v", m.Cases, wantCases)
+	}
+	wantLeads := []LeadFigures{{From: "CN", To: "US", Category: "fraud", Accepted: 1}, {From: "US", To: "CN", Category: "fraud", Sent: 3, Accepted: 1, Declined: 1}}
+	if !reflect.DeepEqual(m.Leads, wantLeads) {
+		t.Errorf("leads = %+v, want %+v", m.Leads, wantLeads)
 	}
 	// A period that ends before r2's acknowledgement (D+30 h): r2 is still
 	// unacknowledged and late, so ack_due 3 with 2 in time, but only 2

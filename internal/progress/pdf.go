@@ -185,6 +185,17 @@ func WritePDF(w io.Writer, rep *Report) error {
 		d.para("F1", 9, 0, fmt.Sprintf("%s -> %s %s: %d envelopes", in.From, in.To, in.Type, in.Count))
 	}
 	d.gap(6)
+	d.line("F2", 13, 0, "Joint cases and leads (as recorded at "+f.Origin+", not signed)")
+	for _, c := range rep.Local.Cases {
+		d.para("F1", 9, 0, fmt.Sprintf("cases opened by %s, %s: %d opened, %d closed", c.Party, c.Category, c.Opened, c.Closed))
+	}
+	for _, l := range rep.Local.Leads {
+		d.para("F1", 9, 0, fmt.Sprintf("leads %s -> %s, %s: %d sent, %d accepted, %d declined", l.From, l.To, l.Category, l.Sent, l.Accepted, l.Declined))
+	}
+	if len(rep.Local.Cases)+len(rep.Local.Leads) == 0 {
+		d.line("F1", 9, 0, "No cases or leads in this period.")
+	}
+	d.gap(6)
 	d.line("F2", 13, 0, "The record these figures were computed at")
 	d.para("F1", 9, 0, fmt.Sprintf("Checkpoint of %s, size %d, root %s, signed %s:", f.Checkpoint.Origin, f.Checkpoint.Size, f.Checkpoint.Root,
 		f.Checkpoint.At.Format("2006-01-02 15:04:05 MST")))

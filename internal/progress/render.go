@@ -252,7 +252,14 @@ Prepared by <b>{{.R.Figures.Origin}}</b> on {{date .R.Generated}}; exercise traf
 <table><tr><th>From</th><th>To</th><th>Type</th><th>Envelopes</th></tr>
 {{range .R.Local.Intel}}<tr><td>{{.From}}</td><td>{{.To}}</td><td>{{.Type}}</td><td class="n">{{.Count}}</td></tr>
 {{else}}<tr><td colspan="4">No intelligence shared in this period.</td></tr>{{end}}</table>
-<p class="note">Leads accepted and cases opened or closed will appear once casework is recorded.</p>
+<h2>Joint cases and leads</h2>
+<p class="note">As recorded at {{.R.Figures.Origin}}'s node; not part of the signed figures. Closed: status closed, last updated in the period.</p>
+<table><tr><th>Opened by</th><th>Category</th><th>Opened</th><th>Closed</th></tr>
+{{range .R.Local.Cases}}<tr><td>{{.Party}}</td><td>{{.Category}}</td><td class="n">{{.Opened}}</td><td class="n">{{.Closed}}</td></tr>
+{{else}}<tr><td colspan="4">No cases opened or closed in this period.</td></tr>{{end}}</table>
+<table><tr><th>From</th><th>To</th><th>Category</th><th>Leads sent</th><th>Accepted</th><th>Declined</th></tr>
+{{range .R.Local.Leads}}<tr><td>{{.From}}</td><td>{{.To}}</td><td>{{.Category}}</td><td class="n">{{.Sent}}</td><td class="n">{{.Accepted}}</td><td class="n">{{.Declined}}</td></tr>
+{{else}}<tr><td colspan="6">No leads in this period.</td></tr>{{end}}</table>
 
 <h2>The record these figures were computed at</h2>
 <p>Checkpoint of <code>{{.R.Figures.Checkpoint.Origin}}</code>, size {{.R.Figures.Checkpoint.Size}}, root <code>{{.R.Figures.Checkpoint.Root}}</code>, signed {{date .R.Figures.Checkpoint.At}}:</p>

@@ -85,7 +85,8 @@ type Report struct {
 	// Local figures are this node's own measurements, shown but not part
 	// of the signed figures: the peer cannot recompute them exactly
 	// (drill times are measured by the caller; intelligence envelopes are
-	// counted from this node's outbox and inbox).
+	// counted from this node's outbox and inbox; cases and leads as this
+	// node records them).
 	Local LocalFigures `json:"local"`
 }
 
@@ -100,8 +101,12 @@ type ReportSignature struct {
 type LocalFigures struct {
 	Drills         []DrillFigures `json:"drills"`
 	Intel          []IntelFigures `json:"intel"`
+	Cases          []CaseFigures  `json:"cases"`
+	Leads          []LeadFigures  `json:"leads"`
 	PreviousDrills []DrillFigures `json:"previous_drills,omitempty"`
 	PreviousIntel  []IntelFigures `json:"previous_intel,omitempty"`
+	PreviousCases  []CaseFigures  `json:"previous_cases,omitempty"`
+	PreviousLeads  []LeadFigures  `json:"previous_leads,omitempty"`
 }
 
 // SignedMessage is what a report's signature and cosignatures sign.
@@ -152,7 +157,7 @@ func (s *Service) Report(ctx context.Context, n int) (*Report, error) {
 	}
 	// The figures run to now (the service's clock), taken before the
 	// checkpoint: everything recorded before the end is in the checkpoint.
-	end := s.Clock.Now().UTC().Truncate(time.Second)
+	end := s.Clock.Now().UTC().Truncate(time.Microsecond) // the record's resolution
 	cp, err := s.Ledger.Checkpoint(ctx)
 	if err != nil {
 		return nil, err
@@ -175,11 +180,12 @@ func (s *Service) Report(ctx context.Context, n int) (*Report, error) {
 	}
 	cur := ms[0]
 	f.Current = Period{Round: n, From: cur.From, To: cur.To, Directions: cur.Directions, Requests: cur.Requests}
-	rep.Local = LocalFigures{Drills: cur.Drills, Intel: cur.Intel}
+	rep.Local = LocalFigures{Drills: cur.Drills, Intel: cur.Intel, Cases: cur.Cases, Leads: cur.Leads}
 	if pn >= 0 {
 		prev := ms[1]
 		f.Previous = &Period{Round: pn, From: prev.From, To: prev.To, Directions: prev.Directions, Requests: prev.Requests}
 		rep.Local.PreviousDrills, rep.Local.PreviousIntel = prev.Drills, prev.Intel
+		rep.Local.PreviousCases, rep.Local.PreviousLeads = prev.Cases, prev.Leads
 	}
 	rep.Figures = f
 	msg, err := f.SignedMessage()

@@ -58,7 +58,7 @@ func TestReportRoundTrip(t *testing.T) {
 	}
 	d := rep.Figures.Current.Directions
 	if len(d) != 1 || d[0].From != "US" || d[0].To != "CN" || d[0].Sent != 1 || d[0].Answered != 1 || d[0].AnswerOnTime != 1 {
-		t.Fatalf("US's figures: %+v", d)
+		t.Fatalf("US's figures: %+v period %v..%v", d, rep.Figures.Current.From, rep.Figures.Current.To)
 	}
 	var html bytes.Buffer
 	if err := progress.WriteHTML(&html, rep); err != nil {

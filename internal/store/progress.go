@@ -38,6 +38,23 @@ type ProgressQueries interface {
 	// and bulk imports; the request service inserts one at a time with its
 	// events). Use inside InTx; a reused ID is ErrConflict.
 	LoadRequests(ctx context.Context, rs []RequestRow) error
+	// ListCaseFacts returns the cases (exercise excluded) created or last
+	// updated in [from, to).
+	ListCaseFacts(ctx context.Context, from, to time.Time) ([]CaseFact, error)
+	// ListLeadFacts returns the leads created or decided in [from, to).
+	ListLeadFacts(ctx context.Context, from, to time.Time) ([]LeadFact, error)
+}
+
+// CaseFact is what the progress metrics count of a case.
+type CaseFact struct {
+	Origin, Category, Status string
+	Created, Updated         time.Time
+}
+
+// LeadFact is what the progress metrics count of a lead.
+type LeadFact struct {
+	From, To, Status, Category string
+	Created, Decided           time.Time
 }
 
 // RequestFact is what the progress metrics read of a request.
@@ -345,4 +362,30 @@ func (q queries) LoadRequests(ctx context.Context, rs []RequestRow) error {
 		}
 	}
 	return nil
+}
+
+func (q queries) ListCaseFacts(ctx context.Context, from, to time.Time) ([]CaseFact, error) {
+	f, t := micros(from), micros(to)
+	rows, err := q.query(ctx, `SELECT origin, category, status, created, updated FROM cases
+		WHERE exercise = 0 AND ((created >= ? AND created < ?) OR (updated >= ? AND updated < ?)) ORDER BY created, id`, f, t, f, t)
+	return collect(rows, err, func(r *sql.Rows) (CaseFact, error) {
+		var c CaseFact
+		var cr, up int64
+		err := r.Scan(&c.Origin, &c.Category, &c.Status, &cr, &up)
+		c.Created, c.Updated = fromMicros(cr), fromMicros(up)
+		return c, err
+	})
+}
+
+func (q queries) ListLeadFacts(ctx context.Context, from, to time.Time) ([]LeadFact, error) {
+	f, t := micros(from), micros(to)
+	rows, err := q.query(ctx, `SELECT from_party, to_party, status, category, created, decided FROM case_leads
+		WHERE (created >= ? AND created < ?) OR (decided >= ? AND decided < ?) ORDER BY created, id`, f, t, f, t)
+	return collect(rows, err, func(r *sql.Rows) (LeadFact, error) {
+		var l LeadFact
+		var cr, de int64
+		err := r.Scan(&l.From, &l.To, &l.Status, &l.Category, &cr, &de)
+		l.Created, l.Decided = fromMicros(cr), fromMicros(de)
+		return l, err
+	})
 }

@@ -98,6 +98,35 @@ func testProgressFacts(t *testing.T, s *store.SQL) {
 		t.Fatalf("no types: %v %v", f, err)
 	}
 
+	for _, c := range []store.CaseRow{
+		{ID: "k1", Origin: "US", Category: "fraud", Status: "open", Created: t0, Updated: t0},
+		{ID: "k2", Origin: "CN", Category: "fraud", Status: "closed", Created: t0.Add(-48 * time.Hour), Updated: t0.Add(time.Hour)},
+		{ID: "k3", Origin: "US", Category: "fraud", Status: "open", Created: t0.Add(-48 * time.Hour), Updated: t0.Add(-24 * time.Hour)},
+		{ID: "k4", Origin: "US", Category: "fraud", Status: "open", Created: t0, Updated: t0, Exercise: true},
+	} {
+		c.Reference, c.Title, c.Parties, c.Agencies, c.State = c.ID, c.ID, []string{"US"}, []string{}, []byte("{}")
+		if err := s.InsertCase(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cf, err := s.ListCaseFacts(ctx, t0, t0.Add(24*time.Hour))
+	if err != nil || fmt.Sprint(len(cf)) != "2" || cf[0].Origin != "CN" || cf[0].Status != "closed" || !cf[1].Created.Equal(t0) {
+		t.Fatalf("case facts = %+v, %v", cf, err)
+	}
+	for _, l := range []store.CaseLead{
+		{ID: "l1", From: "US", To: "CN", Status: "accepted", Category: "fraud", Created: t0.Add(-time.Hour), Decided: t0.Add(time.Hour)},
+		{ID: "l2", From: "US", To: "CN", Status: "sent", Category: "fraud", Created: t0.Add(-time.Hour)},
+	} {
+		l.Title, l.Body = l.ID, []byte("{}")
+		if err := s.InsertLead(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lf, err := s.ListLeadFacts(ctx, t0, t0.Add(24*time.Hour))
+	if err != nil || len(lf) != 1 || lf[0].Status != "accepted" || !lf[0].Decided.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("lead facts = %+v, %v", lf, err)
+	}
+
 	if _, err := s.LatestLedgerCosignature(ctx, "w/a"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("no cosignature yet: %v", err)
 	}
