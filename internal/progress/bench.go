@@ -171,9 +171,9 @@ func benchRequests(ctx context.Context, st store.Store, n int, say func(string, 
 				s.Acknowledged = s.Delivered.Add(time.Duration(h>>8%(36*3600)) * time.Second)
 				s.AnswerBase = s.Delivered.Add(30 * 24 * time.Hour)
 				switch {
-				case i%10 == 3:
+				case (h>>24)%10 == 3:
 					s.Status, s.Ground, s.Reasons, s.Finished = request.Refused, grounds[(h>>20)%3], "bench", s.Acknowledged.Add(time.Hour)
-				case i%10 == 7:
+				case (h>>24)%10 == 7:
 					s.Status = request.Acknowledged
 				default:
 					s.Answered = s.Delivered.Add(time.Duration(h>>16%(40*24*3600)) * time.Second)
