@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/liaison-dev/liaison/internal/auth"
+	"github.com/liaison-dev/liaison/internal/casework"
 	"github.com/liaison-dev/liaison/internal/demo"
 )
 
@@ -147,6 +148,7 @@ func TestConsoleRoles(t *testing.T) {
 		{"/requests", auth.RequestRead, "Inbox"},
 		{"/requests/new?type=preservation", auth.RequestWrite, "New request"},
 		{"/intel", auth.IntelRead, "Observable lookup"},
+		{"/cases", auth.CaseRead, "Joint cases"},
 		{"/directory", auth.DirectoryRead, "Dana Whitfield"},
 		{"/audit", auth.AuditRead, "Hash chain verified"},
 		{"/admin", auth.UserRead, "us-officer"},
@@ -167,5 +169,40 @@ func TestConsoleRoles(t *testing.T) {
 				t.Errorf("%s GET %s = %d, want 403", acct.Role, p.path, code)
 			}
 		}
+	}
+}
+
+func TestCasePages(t *testing.T) {
+	w := world(t)
+	us := nodeURL(t, w, "US")
+	n := w.Nodes[0].Node
+	u, err := n.Store.GetUserByName(t.Context(), "us-officer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := casework.Handling{TLP: "TLP:AMBER", Source: "B", Credibility: 2}
+	c, err := n.Cases.Open(t.Context(), &auth.Principal{User: u}, casework.OpenInput{Title: "Firearms marketplace on a hidden service",
+		Summary: "Vendors ship to both countries", Category: casework.Firearms, Parties: []string{"CN"}, Handling: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, us)
+	b.login("us-officer", demo.Password)
+	code, body, _ := b.get("/cases?q=marketplace")
+	if code != 200 || !strings.Contains(body, "/cases/"+c.ID) || !strings.Contains(body, "Online firearms trafficking") {
+		t.Fatalf("case list: %d %.500s", code, body)
+	}
+	code, body, _ = b.get("/cases/" + c.ID)
+	if code != 200 || !strings.Contains(body, "Firearms marketplace") || !strings.Contains(body, "TLP:AMBER") || !strings.Contains(body, "Tasks") {
+		t.Fatalf("case detail: %d %.500s", code, body)
+	}
+	if code, _, _ := b.get("/cases/nope"); code != 404 {
+		t.Fatalf("missing case: %d", code)
+	}
+	// An admin holds no case permission.
+	a := newBrowser(t, us)
+	a.login("us-admin", demo.Password)
+	if code, _, _ := a.get("/cases/" + c.ID); code != 403 {
+		t.Fatalf("admin case detail: %d", code)
 	}
 }

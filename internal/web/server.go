@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/liaison-dev/liaison/internal/auth"
+	"github.com/liaison-dev/liaison/internal/casework"
 	"github.com/liaison-dev/liaison/internal/clock"
 	"github.com/liaison-dev/liaison/internal/directory"
 	"github.com/liaison-dev/liaison/internal/federation"
@@ -84,6 +85,7 @@ type Server struct {
 	Intel     *intel.Service
 	Requests  *request.Service
 	Hotline   *hotline.Service
+	Cases     *casework.Service
 	// Health reports the federation's view of each peer.
 	Health func() map[string]federation.PeerHealth
 	// Party and Name are this node's.
@@ -161,6 +163,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /intel", s.authed(auth.IntelRead, s.intelPage))
 	mux.Handle("GET /intel/objects/{id}", s.authed(auth.IntelRead, s.intelObject))
 
+	mux.Handle("GET /cases", s.authed(auth.CaseRead, s.casesPage))
+	mux.Handle("GET /cases/{id}", s.authed(auth.CaseRead, s.caseDetail))
 	mux.Handle("GET /directory", s.authed(auth.DirectoryRead, s.directoryPage))
 	mux.Handle("GET /audit", s.authed(auth.AuditRead, s.auditPage))
 
