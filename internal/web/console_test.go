@@ -149,6 +149,7 @@ func TestConsoleRoles(t *testing.T) {
 		{"/requests/new?type=preservation", auth.RequestWrite, "New request"},
 		{"/intel", auth.IntelRead, "Observable lookup"},
 		{"/cases", auth.CaseRead, "Joint cases"},
+		{"/progress", auth.ProgressRead, "Commitments"},
 		{"/directory", auth.DirectoryRead, "Dana Whitfield"},
 		{"/audit", auth.AuditRead, "Hash chain verified"},
 		{"/admin", auth.UserRead, "us-officer"},
@@ -204,5 +205,18 @@ func TestCasePages(t *testing.T) {
 	a.login("us-admin", demo.Password)
 	if code, _, _ := a.get("/cases/" + c.ID); code != 403 {
 		t.Fatalf("admin case detail: %d", code)
+	}
+}
+
+func TestProgressReportDownload(t *testing.T) {
+	w := world(t)
+	b := newBrowser(t, nodeURL(t, w, "US"))
+	b.login("us-supervisor", demo.Password)
+	code, body, hdr := b.get("/progress/report?round=1")
+	if code != 200 || !strings.Contains(body, "<html") || !strings.Contains(hdr.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("report: %d %v %.300s", code, hdr, body)
+	}
+	if code, _, _ := b.get("/progress/report?round=x"); code != 404 {
+		t.Fatalf("bad round: %d", code)
 	}
 }

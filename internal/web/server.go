@@ -48,6 +48,7 @@ import (
 	"github.com/liaison-dev/liaison/internal/hotline"
 	"github.com/liaison-dev/liaison/internal/identity"
 	"github.com/liaison-dev/liaison/internal/intel"
+	"github.com/liaison-dev/liaison/internal/progress"
 	"github.com/liaison-dev/liaison/internal/request"
 	"github.com/liaison-dev/liaison/internal/store"
 )
@@ -86,6 +87,7 @@ type Server struct {
 	Requests  *request.Service
 	Hotline   *hotline.Service
 	Cases     *casework.Service
+	Progress  *progress.Service
 	// Health reports the federation's view of each peer.
 	Health func() map[string]federation.PeerHealth
 	// Party and Name are this node's.
@@ -163,6 +165,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /intel", s.authed(auth.IntelRead, s.intelPage))
 	mux.Handle("GET /intel/objects/{id}", s.authed(auth.IntelRead, s.intelObject))
 
+	mux.Handle("GET /progress", s.authed(auth.ProgressRead, s.progressPage))
+	mux.Handle("GET /progress/report", s.authed(auth.ProgressRead, s.progressReport))
 	mux.Handle("GET /cases", s.authed(auth.CaseRead, s.casesPage))
 	mux.Handle("GET /cases/{id}", s.authed(auth.CaseRead, s.caseDetail))
 	mux.Handle("GET /directory", s.authed(auth.DirectoryRead, s.directoryPage))
