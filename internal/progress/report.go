@@ -242,6 +242,9 @@ func (s *Service) Verify(ctx context.Context, rep *Report) (*Verification, error
 		return v, err
 	}
 	if w, err := s.Store.LatestWitnessed(ctx, f.Checkpoint.Origin); err == nil && w.Size >= f.Checkpoint.Size {
+		if w.Size == f.Checkpoint.Size && base64.StdEncoding.EncodeToString(w.Root) != f.Checkpoint.Root {
+			return v, fmt.Errorf("%w: the report's checkpoint of size %d has another root than the one this node cosigned", ErrReportSignature, w.Size)
+		}
 		v.Witnessed = true
 	}
 	ps := []*Period{&f.Current}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // decodeState reads the fields of a request's state JSON the metrics need.
@@ -47,6 +48,11 @@ func fastState(b []byte, st *factState) bool {
 			return false
 		}
 		key := b[ks:ke]
+		for _, c := range key {
+			if c >= 'A' && c <= 'Z' || c >= 0x80 {
+				return false // encoding/json matches keys case-insensitively
+			}
+		}
 		i = skipWS(b, ke+1)
 		if i >= len(b) || b[i] != ':' {
 			return false
@@ -127,6 +133,9 @@ func setString(st *factState, key string, v []byte) bool {
 	case "answer_base":
 		t = &st.AnswerBase
 	case "ground":
+		if !utf8.Valid(v) {
+			return false // encoding/json would replace invalid bytes
+		}
 		st.Ground = string(v)
 		return true
 	default:

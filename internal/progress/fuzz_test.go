@@ -1,0 +1,48 @@
+package progress
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+)
+
+// FuzzReadReport: a report uploaded for verification (HTML or JSON) never
+// panics the reader, and what it accepts re-encodes.
+func FuzzReadReport(f *testing.F) {
+	f.Add([]byte(`{"figures":{"format":"liaison-report/v1","origin":"US","round":4}}`))
+	f.Add([]byte(`<html>` + reportScriptOpen + `{"signature":"x"}</script></html>`))
+	f.Add([]byte(reportScriptOpen + `{`))
+	f.Add([]byte(``))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := ReadReport(b)
+		if err != nil {
+			return
+		}
+		if _, err := json.Marshal(r); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Figures.SignedMessage(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// FuzzDecodeState: the fast state scanner agrees with encoding/json on
+// every input encoding/json accepts.
+func FuzzDecodeState(f *testing.F) {
+	f.Add([]byte(`{"status":"answered","sent":"2026-11-25T20:42:25.793367Z","paused":0,"answer_fixed":true,"ground":"x"}`))
+	f.Add([]byte(`{"sent":"2026-11-25T20:42:25Z","reasons":"a \"b\"","ack_due":"2026-11-25T20:42:25+08:00"}`))
+	f.Add([]byte(`{"paused": 12, "x": [1, {"sent": 3}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want factState
+		werr := json.Unmarshal(b, &want)
+		var got factState
+		gerr := decodeState(b, &got)
+		if werr != nil {
+			return // the scanner may accept more; the store only holds encoding/json output
+		}
+		if gerr != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%q: scanner %+v %v, encoding/json %+v", b, got, gerr, want)
+		}
+	})
+}
