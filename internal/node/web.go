@@ -6,5 +6,5 @@ import "github.com/liaison-dev/liaison/internal/web"
 // Handler mounts it at "/", apart from the API and TAXII routes.
 func (n *Node) openWeb() {
 	n.Web = &web.Server{Log: n.Log, Store: n.Store, Clock: n.Clock, Auth: n.Auth, Directory: n.Directory, Peers: n.Peers,
-		Intel: n.Intel, Requests: n.Requests, Hotline: n.Hotline, Cases: n.Cases, Progress: n.Progress, Health: n.Federation.Health, Party: n.Config.Party, Name: n.Config.Name}
+		Intel: n.Intel, Requests: n.Requests, Hotline: n.Hotline, Cases: n.Cases, Progress: n.Progress, Samples: n.Samples, Health: n.Federation.Health, Party: n.Config.Party, Name: n.Config.Name}
 }

@@ -352,23 +352,12 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess := fromContext(r.Context())
-	r.Body = http.MaxBytesReader(w, r.Body, request.MaxAttachment+1<<20)
-	mr, err := r.MultipartReader()
-	if err != nil {
+	mr := multipartFrom(r)
+	if mr == nil {
 		s.fail(w, r, http.StatusBadRequest, "err.badform")
 		return
 	}
 	part, err := mr.NextPart()
-	if err != nil || part.FormName() != csrfField {
-		s.fail(w, r, http.StatusForbidden, "err.csrf")
-		return
-	}
-	tok, _ := io.ReadAll(io.LimitReader(part, 200))
-	if !sameToken(string(tok), sess.CSRF) {
-		s.fail(w, r, http.StatusForbidden, "err.csrf")
-		return
-	}
-	part, err = mr.NextPart()
 	if err != nil || part.FormName() != "file" || part.FileName() == "" {
 		s.fail(w, r, http.StatusBadRequest, "err.badform")
 		return

@@ -48,6 +48,7 @@ import (
 	"github.com/liaison-dev/liaison/internal/hotline"
 	"github.com/liaison-dev/liaison/internal/identity"
 	"github.com/liaison-dev/liaison/internal/intel"
+	"github.com/liaison-dev/liaison/internal/intel/sample"
 	"github.com/liaison-dev/liaison/internal/progress"
 	"github.com/liaison-dev/liaison/internal/request"
 	"github.com/liaison-dev/liaison/internal/store"
@@ -88,6 +89,7 @@ type Server struct {
 	Hotline   *hotline.Service
 	Cases     *casework.Service
 	Progress  *progress.Service
+	Samples   *sample.Service
 	// Health reports the federation's view of each peer.
 	Health func() map[string]federation.PeerHealth
 	// Party and Name are this node's.
@@ -164,6 +166,9 @@ func (s *Server) Handler() http.Handler {
 
 	mux.Handle("GET /intel", s.authed(auth.IntelRead, s.intelPage))
 	mux.Handle("GET /intel/objects/{id}", s.authed(auth.IntelRead, s.intelObject))
+	mux.Handle("GET /intel/samples", s.authed(auth.IntelRead, s.samplesPage))
+	mux.Handle("POST /intel/samples", s.authed(auth.SampleWrite, s.uploadSample))
+	mux.Handle("GET /intel/samples/{sha}", s.authed(auth.SampleRead, s.downloadSample))
 
 	mux.Handle("GET /progress", s.authed(auth.ProgressRead, s.progressPage))
 	mux.Handle("GET /progress/report", s.authed(auth.ProgressRead, s.progressReport))

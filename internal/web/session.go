@@ -8,6 +8,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"github.com/liaison-dev/liaison/internal/request"
+	"io"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/url"
@@ -83,7 +86,17 @@ func (s *Server) authed(perm auth.Permission, h http.HandlerFunc) http.Handler {
 			s.fail(w, r, http.StatusForbidden, "err.forbidden")
 			return
 		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && isMultipart(r) {
+			// Uploads stream: the token must be the first part, checked
+			// here, and the handler reads the rest from the same reader.
+			r.Body = http.MaxBytesReader(w, r.Body, s.maxUpload())
+			mr, err := checkMultipartCSRF(r, sess.CSRF)
+			if err != nil {
+				s.fail(w, r, http.StatusForbidden, "err.csrf")
+				return
+			}
+			r = r.WithContext(context.WithValue(r.Context(), multipartKey{}, mr))
+		} else if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			if err := parseForm(w, r); err != nil {
 				s.fail(w, r, http.StatusBadRequest, "err.badform")
 				return
@@ -99,11 +112,38 @@ func (s *Server) authed(perm auth.Permission, h http.HandlerFunc) http.Handler {
 }
 
 func parseForm(w http.ResponseWriter, r *http.Request) error {
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-		return nil // the upload handler streams it and checks the token itself
-	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	return r.ParseForm()
+}
+
+func isMultipart(r *http.Request) bool {
+	return strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data")
+}
+
+type multipartKey struct{}
+
+// checkMultipartCSRF reads the first part of a multipart body, which must
+// be the CSRF token, and returns the reader positioned after it.
+func checkMultipartCSRF(r *http.Request, want string) (*multipart.Reader, error) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, err
+	}
+	part, err := mr.NextPart()
+	if err != nil || part.FormName() != csrfField {
+		return nil, errors.New("web: the first part is not the CSRF token")
+	}
+	tok, _ := io.ReadAll(io.LimitReader(part, 200))
+	if !sameToken(string(tok), want) {
+		return nil, errors.New("web: bad CSRF token")
+	}
+	return mr, nil
+}
+
+// multipartFrom returns the upload's reader, past its checked CSRF part.
+func multipartFrom(r *http.Request) *multipart.Reader {
+	mr, _ := r.Context().Value(multipartKey{}).(*multipart.Reader)
+	return mr
 }
 
 var errNoSession = errors.New("web: no session")
@@ -330,4 +370,14 @@ func truncate(s string, n int) string {
 		return string(r[:n])
 	}
 	return s
+}
+
+// maxUpload bounds any upload body: the largest file a service accepts
+// plus room for the form around it. Each service enforces its own limit.
+func (s *Server) maxUpload() int64 {
+	limit := int64(request.MaxAttachment)
+	if s.Samples != nil {
+		limit = max(limit, s.Samples.Limit())
+	}
+	return limit + 1<<20
 }
