@@ -134,6 +134,7 @@ var allowed = map[string][]auth.Role{
 	"GET /commitments":                             {auth.Officer, auth.CentralAuthority, auth.Supervisor, auth.Auditor, auth.Admin},
 	"POST /commitments/{id}":                       {auth.Supervisor},
 	"GET /progress/metrics":                        {auth.Officer, auth.CentralAuthority, auth.Supervisor, auth.Auditor, auth.Admin},
+	"GET /reports":                                 {auth.Officer, auth.CentralAuthority, auth.Supervisor, auth.Auditor, auth.Admin},
 	"GET /reports/{id}":                            {auth.Officer, auth.CentralAuthority, auth.Supervisor, auth.Auditor, auth.Admin},
 	"POST /reports/verify":                         {auth.Supervisor, auth.Auditor},
 

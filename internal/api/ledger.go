@@ -230,6 +230,19 @@ func init() {
 				writeJSON(w, http.StatusOK, m)
 				return nil
 			}},
+		Route{Method: "GET", Path: "/reports", Perm: auth.ProgressRead, Summary: "Reports made or verified at this node, newest first, with the cosignatures each holds (the other party's arrives over federation once it has verified the report)", Response: []progress.KeptReport{},
+			handle: func(s *Server, w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+				_, limit, err := page(r)
+				if err != nil {
+					return err
+				}
+				rs, err := s.Progress.Reports(r.Context(), limit)
+				if err != nil {
+					return err
+				}
+				writeJSON(w, http.StatusOK, rs)
+				return nil
+			}},
 		Route{Method: "GET", Path: "/reports/{id}", Perm: auth.ProgressRead, Summary: "The signed progress report of round {id} at a new checkpoint (?format=json, html or pdf); its figures are recomputable by the other party (POST /reports/verify)", Response: progress.Report{},
 			handle: func(s *Server, w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 				n, err := roundNumber(r.PathValue("id"))

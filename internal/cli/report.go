@@ -57,7 +57,40 @@ func reportCmd() *cobra.Command {
 	c.Flags().StringVar(&dir, "dir", "", "node directory (required)")
 	c.Flags().IntVar(&round, "round", -1, "round number (required)")
 	c.Flags().StringVar(&out, "out", "", "output file name; .html and .pdf are written (required)")
-	c.AddCommand(reportVerifyCmd())
+	c.AddCommand(reportVerifyCmd(), reportListCmd())
+	return c
+}
+
+func reportListCmd() *cobra.Command {
+	var dir string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "list --dir DIR [--json]",
+		Short: "Reports made or verified at this node, with the cosignatures each holds",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withNode(cmd, dir, func(n *node.Node) error {
+				rs, err := n.Progress.Reports(cmd.Context(), 100)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(cmd.OutOrStdout(), rs)
+				}
+				for _, r := range rs {
+					var by []string
+					for _, c := range r.Cosignatures {
+						by = append(by, c.Party)
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "%s  round %d by %s at checkpoint %d, %s; cosigned by: %s\n", r.FiguresSHA256[:16], r.Round,
+						r.Origin, r.Checkpoint, r.Created.Format("2006-01-02 15:04"), strings.Join(by, ", "))
+				}
+				return nil
+			})
+		},
+	}
+	c.Flags().StringVar(&dir, "dir", "", "node directory (required)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
 }
 

@@ -24,7 +24,7 @@ func init() {
 		Step{"progress: both nodes hold the 2015–2017 dialogue rounds and their commitments", stepRounds},
 		Step{"ledger: each node's latest checkpoint is cosigned by the other over federation", stepCosigned},
 		Step{"ledger: an export verifies offline with the log's and the witness's keys; a tampered export fails", stepExportVerify},
-		Step{"progress: the report of round 4 made at US is recomputed from CN's own record and cosigned; an altered figure fails", stepReport},
+		Step{"progress: the report of round 4 made at US is recomputed from CN's own record and cosigned, the cosignature reaches US; an altered figure fails", stepReport},
 	)
 }
 
@@ -165,6 +165,26 @@ func stepReport(ctx context.Context, s *Story) error {
 	}
 	if v.Cosignature.Party != "CN" || len(v.Report.Cosignatures) != 1 {
 		return fmt.Errorf("no cosignature by CN: %+v", v.Verification)
+	}
+	// CN's cosignature comes back to US over federation.
+	h, err := progress.FiguresHash(&rep.Figures)
+	if err != nil {
+		return err
+	}
+	err = poll(ctx, "CN's cosignature to reach US", func() (bool, error) {
+		var ks []progress.KeptReport
+		if _, err := us.Expect(ctx, 200, "GET", "/api/v1/reports", nil, &ks); err != nil {
+			return false, err
+		}
+		for _, k := range ks {
+			if k.FiguresSHA256 == h && len(k.Cosignatures) == 1 && k.Cosignatures[0].Party == "CN" {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		return err
 	}
 	// One figure altered: refused on its signature; altered and signed
 	// again by US, refused because CN's record says otherwise.

@@ -76,7 +76,9 @@ func (n *Node) openLedger() error {
 		return err
 	}
 	n.Ledger = l
-	n.Progress = &progress.Service{Store: n.Store, Clock: n.Clock, Ledger: l, Party: n.Config.Party, Key: n.Identity.Signer}
+	n.Progress = &progress.Service{Store: n.Store, Clock: n.Clock, Ledger: l, Party: n.Config.Party, Key: n.Identity.Signer,
+		Federation: n.Federation}
+	n.Federation.Handle(progress.TypeReportCosignature, n.Progress.HandleCosignature)
 	n.Exchange = &Exchange{n: n, seen: map[string]uint64{}, sent: map[string]sentState{}}
 	n.Federation.Handle(TypeLedgerCheckpoint, n.Exchange.handleCheckpoint)
 	n.Federation.Handle(TypeLedgerCosignature, n.Exchange.handleCosignature)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/liaison-dev/liaison/internal/audit"
 	"github.com/liaison-dev/liaison/internal/clock"
+	"github.com/liaison-dev/liaison/internal/federation"
 	"github.com/liaison-dev/liaison/internal/ledger"
 	"github.com/liaison-dev/liaison/internal/store"
 	"github.com/liaison-dev/liaison/internal/validation"
@@ -33,6 +34,9 @@ type Service struct {
 	Ledger *ledger.Log
 	Party  string
 	Key    ed25519.PrivateKey
+	// Federation, when set, carries cosignatures of verified reports back
+	// to the party that made them (HandleCosignature is its handler).
+	Federation *federation.Service
 }
 
 // ImportResult says what an import wrote.

@@ -193,7 +193,11 @@ func (s *Service) Report(ctx context.Context, n int) (*Report, error) {
 		return nil, err
 	}
 	rep.Signature = base64.StdEncoding.EncodeToString(ed25519.Sign(s.Key, msg))
-	return rep, nil
+	err = s.Store.InTx(ctx, func(q store.Queries) error {
+		_, err := keep(ctx, q, rep, rep.Generated)
+		return err
+	})
+	return rep, err
 }
 
 // Verification is the outcome of Verify.
@@ -213,7 +217,9 @@ type Verification struct {
 // peer's pinned key, then every figure recomputed from this node's record
 // over the same periods. When all match it returns this node's
 // cosignature (also appended to rep.Cosignatures); otherwise
-// ErrReportMismatch naming the differing figures.
+// ErrReportMismatch naming the differing figures. A verified report is
+// kept with the cosignature, which is also sent back to its origin over
+// federation (when the Service has one).
 func (s *Service) Verify(ctx context.Context, rep *Report) (*Verification, error) {
 	f := rep.Figures
 	v := &Verification{Origin: f.Origin, Round: f.Round, Checkpoint: f.Checkpoint.Size}
@@ -277,7 +283,7 @@ func (s *Service) Verify(ctx context.Context, rep *Report) (*Verification, error
 	v.Cosignature = ReportSignature{Party: s.Party, Signature: base64.StdEncoding.EncodeToString(ed25519.Sign(s.Key, msg)),
 		At: s.Clock.Now().UTC()}
 	rep.Cosignatures = append(rep.Cosignatures, v.Cosignature)
-	return v, nil
+	return v, s.recordVerified(ctx, rep, v.Cosignature)
 }
 
 // CheckCosignatures verifies rep's signatures with the given public keys by

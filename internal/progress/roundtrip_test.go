@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/liaison-dev/liaison/internal/cli"
 	"github.com/liaison-dev/liaison/internal/demo"
@@ -83,6 +84,21 @@ func TestReportRoundTrip(t *testing.T) {
 	ok, err := progress.CheckCosignatures(got, map[string]ed25519.PublicKey{"CN": cn.Node.Identity.SigningPublic()})
 	if err != nil || len(ok) != 1 {
 		t.Fatalf("CN's cosignature does not verify: %v %v", ok, err)
+	}
+
+	// CN's cosignature comes back to US over federation.
+	h, _ := progress.FiguresHash(&got.Figures)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		ks, err := us.Node.Progress.Reports(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ks) > 0 && ks[0].FiguresSHA256 == h && len(ks[0].Cosignatures) == 1 && ks[0].Cosignatures[0].Party == "CN" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CN's cosignature did not reach US: %+v", ks)
+		}
 	}
 
 	// One figure altered: the signature no longer holds.

@@ -43,6 +43,35 @@ type ProgressQueries interface {
 	ListCaseFacts(ctx context.Context, from, to time.Time) ([]CaseFact, error)
 	// ListLeadFacts returns the leads created or decided in [from, to).
 	ListLeadFacts(ctx context.Context, from, to time.Time) ([]LeadFact, error)
+
+	// PutReport keeps a report made or verified here; the same figures
+	// twice is ErrConflict.
+	PutReport(ctx context.Context, r StoredReport) error
+	GetReport(ctx context.Context, figuresHash string) (StoredReport, error)
+	// ListReports returns the newest reports first, at most limit.
+	ListReports(ctx context.Context, limit int) ([]StoredReport, error)
+	// AddReportCosignature stores a party's cosignature of a kept report;
+	// a second one by the same party is ErrConflict.
+	AddReportCosignature(ctx context.Context, c ReportCosignature) error
+	ListReportCosignatures(ctx context.Context, figuresHash string) ([]ReportCosignature, error)
+}
+
+// StoredReport is a progress report as kept: Report is its JSON.
+type StoredReport struct {
+	FiguresHash string
+	Origin      string
+	Round       int
+	Checkpoint  int64
+	Report      []byte
+	Created     time.Time
+}
+
+// ReportCosignature is a party's signature over a report's figures.
+type ReportCosignature struct {
+	FiguresHash string
+	Party       string
+	Signature   string
+	At          time.Time
 }
 
 // CaseFact is what the progress metrics count of a case.
@@ -387,5 +416,52 @@ func (q queries) ListLeadFacts(ctx context.Context, from, to time.Time) ([]LeadF
 		err := r.Scan(&l.From, &l.To, &l.Status, &l.Category, &cr, &de)
 		l.Created, l.Decided = fromMicros(cr), fromMicros(de)
 		return l, err
+	})
+}
+
+func (q queries) PutReport(ctx context.Context, r StoredReport) error {
+	_, err := q.exec(ctx, `INSERT INTO progress_reports (figures_hash, origin, round, checkpoint, report, created) VALUES (?, ?, ?, ?, ?, ?)`,
+		r.FiguresHash, r.Origin, r.Round, r.Checkpoint, string(r.Report), micros(r.Created))
+	return err
+}
+
+const reportCols = `figures_hash, origin, round, checkpoint, report, created`
+
+func scanReport(s interface{ Scan(...any) error }) (StoredReport, error) {
+	var r StoredReport
+	var rep string
+	var created int64
+	err := s.Scan(&r.FiguresHash, &r.Origin, &r.Round, &r.Checkpoint, &rep, &created)
+	r.Report, r.Created = []byte(rep), fromMicros(created)
+	return r, err
+}
+
+func (q queries) GetReport(ctx context.Context, figuresHash string) (StoredReport, error) {
+	r, err := scanReport(q.row(ctx, `SELECT `+reportCols+` FROM progress_reports WHERE figures_hash = ?`, figuresHash))
+	return r, q.mapErr(err)
+}
+
+func (q queries) ListReports(ctx context.Context, limit int) ([]StoredReport, error) {
+	if limit <= 0 || limit > ListLimit {
+		limit = ListLimit
+	}
+	rows, err := q.query(ctx, `SELECT `+reportCols+` FROM progress_reports ORDER BY created DESC, figures_hash`+fmt.Sprintf(` LIMIT %d`, limit))
+	return collect(rows, err, func(r *sql.Rows) (StoredReport, error) { return scanReport(r) })
+}
+
+func (q queries) AddReportCosignature(ctx context.Context, c ReportCosignature) error {
+	_, err := q.exec(ctx, `INSERT INTO progress_report_cosignatures (figures_hash, party, signature, at) VALUES (?, ?, ?, ?)`,
+		c.FiguresHash, c.Party, c.Signature, micros(c.At))
+	return err
+}
+
+func (q queries) ListReportCosignatures(ctx context.Context, figuresHash string) ([]ReportCosignature, error) {
+	rows, err := q.query(ctx, `SELECT figures_hash, party, signature, at FROM progress_report_cosignatures WHERE figures_hash = ? ORDER BY party`, figuresHash)
+	return collect(rows, err, func(r *sql.Rows) (ReportCosignature, error) {
+		var c ReportCosignature
+		var at int64
+		err := r.Scan(&c.FiguresHash, &c.Party, &c.Signature, &at)
+		c.At = fromMicros(at)
+		return c, err
 	})
 }

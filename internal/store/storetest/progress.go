@@ -127,6 +127,36 @@ func testProgressFacts(t *testing.T, s *store.SQL) {
 		t.Fatalf("lead facts = %+v, %v", lf, err)
 	}
 
+	for i, h := range []string{"aa", "bb"} {
+		if err := s.PutReport(ctx, store.StoredReport{FiguresHash: h, Origin: "US", Round: 4, Checkpoint: int64(10 + i), Report: []byte(`{"r":1}`),
+			Created: t0.Add(time.Duration(i) * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutReport(ctx, store.StoredReport{FiguresHash: "aa", Origin: "US", Report: []byte("{}"), Created: t0}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("same report twice: %v", err)
+	}
+	if r, err := s.GetReport(ctx, "aa"); err != nil || r.Checkpoint != 10 || string(r.Report) != `{"r":1}` || !r.Created.Equal(t0) {
+		t.Fatalf("GetReport = %+v, %v", r, err)
+	}
+	if _, err := s.GetReport(ctx, "zz"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing report: %v", err)
+	}
+	if rs, err := s.ListReports(ctx, 10); err != nil || len(rs) != 2 || rs[0].FiguresHash != "bb" {
+		t.Fatalf("ListReports = %+v, %v", rs, err)
+	}
+	for _, p := range []string{"US", "CN"} {
+		if err := s.AddReportCosignature(ctx, store.ReportCosignature{FiguresHash: "aa", Party: p, Signature: "sig " + p, At: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AddReportCosignature(ctx, store.ReportCosignature{FiguresHash: "aa", Party: "CN", Signature: "again", At: t0}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("second cosignature by CN: %v", err)
+	}
+	if cs, err := s.ListReportCosignatures(ctx, "aa"); err != nil || len(cs) != 2 || cs[0].Party != "CN" || cs[1].Signature != "sig US" {
+		t.Fatalf("ListReportCosignatures = %+v, %v", cs, err)
+	}
+
 	if _, err := s.LatestLedgerCosignature(ctx, "w/a"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("no cosignature yet: %v", err)
 	}
