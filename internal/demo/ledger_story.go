@@ -22,9 +22,9 @@ import (
 func init() {
 	Steps = append(Steps,
 		Step{"progress: both nodes hold the 2015–2017 dialogue rounds and their commitments", stepRounds},
-		Step{"ledger: each node's latest checkpoint is cosigned by the other over federation", stepCosigned},
-		Step{"ledger: an export verifies offline with the log's and the witness's keys; a tampered export fails", stepExportVerify},
 		Step{"progress: the report of round 4 made at US is recomputed from CN's own record and cosigned, the cosignature reaches US; an altered figure fails", stepReport},
+		Step{"ledger: each node's latest checkpoint is cosigned by the other over federation", stepCosigned},
+		Step{"ledger: an export verifies offline with the log's and the witness's keys, cosigned by CN; a tampered export fails", stepExportVerify},
 	)
 }
 
@@ -122,6 +122,9 @@ func stepExportVerify(ctx context.Context, s *Story) error {
 	}
 	if rep.Size == 0 {
 		return errors.New("the export is empty")
+	}
+	if len(rep.Cosigners) != 1 || rep.Cosigners[0].Name != witV.Name() {
+		return fmt.Errorf("the exported checkpoint is not cosigned by CN: %+v", rep.Cosigners)
 	}
 	// Rewrite one recorded request transition: change one character of its
 	// kind, as an insider editing the database would.
