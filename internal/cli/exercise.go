@@ -23,7 +23,7 @@ func exerciseCmd() *cobra.Command {
 	c := &cobra.Command{Use: "exercise", Short: "Tabletop exercises and drills through the real channel: scenarios, scoring, after-action reports"}
 	var demoWorld, asJSON, realTime bool
 	var speed float64
-	var targetsFile, out, play, commitment, dir string
+	var targetsFile, out, pdfOut, play, commitment, dir string
 	run := &cobra.Command{
 		Use:   "run SCENARIO (--demo | --targets FILE) [--speed 60] [--play US,CN] [--out report.html]",
 		Short: "Play a scenario file or bundled scenario through real nodes, score it and write the after-action report",
@@ -106,6 +106,15 @@ func exerciseCmd() *cobra.Command {
 					return err
 				}
 			}
+			if pdfOut != "" {
+				var b bytes.Buffer
+				if err := exercise.ReportPDF(&b, res); err != nil {
+					return err
+				}
+				if err := os.WriteFile(pdfOut, b.Bytes(), 0o600); err != nil {
+					return err
+				}
+			}
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), res)
 			}
@@ -129,6 +138,7 @@ func exerciseCmd() *cobra.Command {
 	run.Flags().BoolVar(&realTime, "real-time", false, "run in real time (same as --speed 1)")
 	run.Flags().StringVar(&play, "play", "", "comma-separated parties whose responses are played automatically")
 	run.Flags().StringVar(&out, "out", "", "write the after-action report (HTML) to this file")
+	run.Flags().StringVar(&pdfOut, "pdf", "", "write the after-action report as PDF to this file")
 	run.Flags().StringVar(&commitment, "commitment", "", "add the run as evidence to this progress commitment (nodes with a local store)")
 	run.Flags().BoolVar(&asJSON, "json", false, "print the scored result as JSON")
 

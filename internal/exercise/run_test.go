@@ -1,7 +1,9 @@
 package exercise_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"regexp"
@@ -110,6 +112,14 @@ func checkReport(t *testing.T, res *exercise.Result) {
 		if strings.Contains(strings.ReplaceAll(s, `xmlns="http://www.w3.org/2000/svg"`, ""), bad) {
 			t.Errorf("report is not self-contained: contains %q", bad)
 		}
+	}
+	// The PDF carries the same overall figures, in its text.
+	var pdfb bytes.Buffer
+	if err := exercise.ReportPDF(&pdfb, res); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(pdfb.Bytes(), []byte("%PDF-")) || !bytes.Contains(pdfb.Bytes(), []byte(fmt.Sprintf("%d of %d checks passed", res.Passed, res.Total))) {
+		t.Errorf("PDF report lacks the overall figures %d/%d", res.Passed, res.Total)
 	}
 	m := regexp.MustCompile(`id="overall" data-passed="(\d+)" data-total="(\d+)"`).FindStringSubmatch(s)
 	if m == nil || m[1] != itoa(res.Passed) || m[2] != itoa(res.Total) {
