@@ -26,12 +26,16 @@ func TestDecodeEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, mutate := range map[string]func(string) string{
-		"media in a CSAM case": func(s string) string { return strings.Replace(s, `"kind":"hash","value"`, `"kind":"attachment","value"`, 1) },
-		"bad TLP":              func(s string) string { return strings.Replace(s, `TLP:GREEN`, `TLP:PURPLE`, 1) },
-		"bad evaluation":       func(s string) string { return strings.Replace(s, `"source":"B"`, `"source":"Z"`, 1) },
-		"unknown field":        func(s string) string { return strings.Replace(s, `"lamport":1`, `"lamport":1,"x":1`, 1) },
-		"two bodies":           func(s string) string { return strings.Replace(s, `"kind":"open",`, `"kind":"open","hop":{"role":"beneficiary","bank":"b"},`, 1) },
-		"short hash":           func(s string) string { return strings.Replace(s, strings.Repeat("f", 32), "ff", 1) },
+		"media in a CSAM case": func(s string) string {
+			return strings.Replace(s, `"kind":"hash","value"`, `"kind":"attachment","value"`, 1)
+		},
+		"bad TLP":        func(s string) string { return strings.Replace(s, `TLP:GREEN`, `TLP:PURPLE`, 1) },
+		"bad evaluation": func(s string) string { return strings.Replace(s, `"source":"B"`, `"source":"Z"`, 1) },
+		"unknown field":  func(s string) string { return strings.Replace(s, `"lamport":1`, `"lamport":1,"x":1`, 1) },
+		"two bodies": func(s string) string {
+			return strings.Replace(s, `"kind":"open",`, `"kind":"open","hop":{"role":"beneficiary","bank":"b"},`, 1)
+		},
+		"short hash": func(s string) string { return strings.Replace(s, strings.Repeat("f", 32), "ff", 1) },
 	} {
 		if _, err := DecodeEvents([]byte(mutate(string(validEvents()))), ""); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -61,7 +65,7 @@ func FuzzDecodeEvents(f *testing.F) {
 func validLead() []byte {
 	l := Lead{ID: strings.Repeat("b", 32), From: "CN", To: "US", Title: "kit", Category: BEC, What: "phishing kit seller",
 		Indicators: []Item{{ID: strings.Repeat("c", 32), Kind: EmailAddr, Value: "kit@mail.example"}},
-		Evidence: []string{"US-20261125-ABCDEF"}, Handling: Handling{TLP: "TLP:AMBER", Source: "C", Credibility: 3}, Actor: "user:y",
+		Evidence:   []string{"US-20261125-ABCDEF"}, Handling: Handling{TLP: "TLP:AMBER", Source: "C", Credibility: 3}, Actor: "user:y",
 		Created: time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)}
 	b, _ := json.Marshal(leadWire{Lead: l})
 	return b
