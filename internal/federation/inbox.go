@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/liaison-dev/liaison/internal/envelope"
+	"github.com/liaison-dev/liaison/internal/ledger"
 	"github.com/liaison-dev/liaison/internal/store"
 )
 
@@ -413,6 +414,9 @@ func (s *Service) commit(ctx context.Context, peer store.Peer, items []*item) {
 		conflicts := make([]bool, len(todo))
 		firsts := make([]time.Time, len(todo))
 		err := s.st.InTx(ctx, func(q store.Queries) error {
+			// The envelopes applied are appended to the ledger in this
+			// transaction, in one statement after the loop.
+			var recorded []ledger.Entry
 			for i, it := range todo {
 				prev, err := q.GetInbox(ctx, it.id)
 				if err == nil {
@@ -427,9 +431,19 @@ func (s *Service) commit(ctx context.Context, peer store.Peer, items []*item) {
 					Envelope: it.raw}); err != nil {
 					return err
 				}
+				if e, ok, err := envelopeEntry(ledger.KindEnvelopeReceived, it.signed.Header, it.received); err != nil {
+					return err
+				} else if ok {
+					recorded = append(recorded, e)
+				}
 				if err := it.handler(ctx, q, Delivery{Header: it.signed.Header, Payload: it.payload, Received: it.received, Attachments: it.atts}); err != nil {
 					failed, herr = i, err
 					return errHandler
+				}
+			}
+			if len(recorded) > 0 {
+				if _, err := ledger.AppendBatch(ctx, q, recorded); err != nil {
+					return err
 				}
 			}
 			return q.TouchPeer(ctx, peer.Party, s.clock.Now())

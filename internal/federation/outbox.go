@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/liaison-dev/liaison/internal/envelope"
+	"github.com/liaison-dev/liaison/internal/ledger"
 	"github.com/liaison-dev/liaison/internal/store"
 )
 
@@ -470,6 +471,18 @@ func (s *Service) settle(ctx context.Context, peer store.Peer, batchID string, o
 			}
 			if err := q.SettleDelivered(ctx, peer.Party, rs, now); err != nil {
 				return err
+			}
+			// Each stored receipt is a ledger entry, in this transaction.
+			es := make([]ledger.Entry, 0, len(rs))
+			for i, r := range rs {
+				if h := accepted[i].signed.Header; !strings.HasPrefix(h.Type, "ledger.") {
+					es = append(es, ledger.Entry{Kind: ledger.KindReceipt, ObjectID: r.EnvelopeID, At: r.Received, Exercise: h.Exercise, Body: r.Receipt})
+				}
+			}
+			if len(es) > 0 {
+				if _, err := ledger.AppendBatch(ctx, q, es); err != nil {
+					return err
+				}
 			}
 		}
 		for i, o := range failed {

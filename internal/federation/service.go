@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/liaison-dev/liaison/internal/clock"
 	"github.com/liaison-dev/liaison/internal/envelope"
 	"github.com/liaison-dev/liaison/internal/identity"
+	"github.com/liaison-dev/liaison/internal/ledger"
 	"github.com/liaison-dev/liaison/internal/store"
 )
 
@@ -202,7 +204,34 @@ func (s *Service) Enqueue(ctx context.Context, q store.Queries, msg Message) (st
 	if err != nil {
 		return "", fmt.Errorf("federation: enqueue %s: %w", msg.ID, err)
 	}
+	if err := recordEnvelope(ctx, q, ledger.KindEnvelopeSent, signed.Header, msg.Created); err != nil {
+		return "", err
+	}
 	return msg.ID, nil
+}
+
+// recordEnvelope appends an envelope sent or received to the node's
+// ledger, in the transaction that records it in the outbox or inbox. The
+// body is the signed header's JSON, the same on both sides. The cosigning
+// exchange's own envelopes (ledger.*) are not recorded: each would grow
+// the log that its cosignature is for.
+func recordEnvelope(ctx context.Context, q store.Queries, kind string, h envelope.Header, at time.Time) error {
+	e, ok, err := envelopeEntry(kind, h, at)
+	if err != nil || !ok {
+		return err
+	}
+	_, err = ledger.Append(ctx, q, e)
+	return err
+}
+
+// envelopeEntry is the ledger entry of an envelope; false for the
+// cosigning exchange's own.
+func envelopeEntry(kind string, h envelope.Header, at time.Time) (ledger.Entry, bool, error) {
+	if strings.HasPrefix(h.Type, "ledger.") {
+		return ledger.Entry{}, false, nil
+	}
+	body, err := json.Marshal(h)
+	return ledger.Entry{Kind: kind, ObjectID: h.ID, At: at, Exercise: h.Exercise, Body: body}, err == nil, err
 }
 
 // Send enqueues msg in a transaction of its own and kicks the worker. It
