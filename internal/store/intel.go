@@ -120,7 +120,14 @@ type TAXIIStatus struct {
 	Failure int
 }
 
-const stixCols = `collection_id, id, type, spec_version, version, created, created_by_ref, revoked, tlp, date_added, latest`
+// stixCols are the columns of a stored version, body aside. Objects are
+// keyed by their collection's integer key (taxii_collections.seq), which
+// statements look up from the collection id with collectionKey.
+const stixCols = `date_added, id, type, spec_version, version, created, created_by_ref, revoked, tlp, latest`
+
+// collectionKey is the integer key of the collection whose id is bound to
+// it.
+const collectionKey = `(SELECT seq FROM taxii_collections WHERE id = ?)`
 
 func (q queries) CreateCollection(ctx context.Context, c Collection) error {
 	_, err := q.exec(ctx, `INSERT INTO taxii_collections (id, title, description, alias, created) VALUES (?, ?, ?, ?, ?)`,
@@ -164,11 +171,12 @@ func (q queries) ListGrants(ctx context.Context, collectionID string) ([]Grant, 
 	})
 }
 
-func scanSTIX(r *sql.Rows, withBody bool) (STIXRow, error) {
-	var s STIXRow
+// scanSTIX reads a row of stixCols (and body) of a collection.
+func scanSTIX(r *sql.Rows, collectionID string, withBody bool) (STIXRow, error) {
+	s := STIXRow{CollectionID: collectionID}
 	var version, created, added int64
 	var revoked, latest int
-	dest := []any{&s.CollectionID, &s.ID, &s.Type, &s.SpecVersion, &version, &created, &s.CreatedByRef, &revoked, &s.TLP, &added, &latest}
+	dest := []any{&added, &s.ID, &s.Type, &s.SpecVersion, &version, &created, &s.CreatedByRef, &revoked, &s.TLP, &latest}
 	if withBody {
 		dest = append(dest, &s.Body)
 	}
@@ -180,68 +188,143 @@ func scanSTIX(r *sql.Rows, withBody bool) (STIXRow, error) {
 }
 
 func (q queries) ObjectVersions(ctx context.Context, collectionID, id string) ([]STIXRow, error) {
-	rows, err := q.query(ctx, `SELECT `+stixCols+` FROM stix_objects WHERE collection_id = ? AND id = ? ORDER BY version`, collectionID, id)
-	return collect(rows, err, func(r *sql.Rows) (STIXRow, error) { return scanSTIX(r, false) })
+	rows, err := q.query(ctx, `SELECT `+stixCols+` FROM stix_objects WHERE collection = `+collectionKey+` AND id = ? ORDER BY version`, collectionID, id)
+	return collect(rows, err, func(r *sql.Rows) (STIXRow, error) { return scanSTIX(r, collectionID, false) })
 }
 
-func (q queries) ObjectVersionsIn(ctx context.Context, collectionID string, ids []string) ([]STIXRow, error) {
-	var out []STIXRow
-	for len(ids) > 0 {
-		n := min(len(ids), insertBatch)
-		args := []any{collectionID}
-		for _, id := range ids[:n] {
-			args = append(args, id)
-		}
-		rows, err := q.query(ctx, `SELECT `+stixCols+` FROM stix_objects WHERE collection_id = ? AND id IN (?`+strings.Repeat(", ?", n-1)+`) ORDER BY id, version`, args...)
-		got, err := collect(rows, err, func(r *sql.Rows) (STIXRow, error) { return scanSTIX(r, false) })
+// preparer is a transaction or pool that can prepare a statement.
+type preparer interface {
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+// chunked runs a statement built for n items (build) over items in chunks
+// of at most size, preparing the full-size statement once and reusing it:
+// SQLite compiles the text of every unprepared statement, and a statement
+// of hundreds of rows costs as much to compile as to run. run executes
+// one chunk with stmt (nil for the unprepared remainder) or the text.
+func chunked(ctx context.Context, q queries, total, size int, build func(n int) string, run func(st *sql.Stmt, text string, lo, hi int) error) error {
+	var full *sql.Stmt
+	if p, ok := q.w.(preparer); ok && total >= 2*size {
+		st, err := p.PrepareContext(ctx, q.d.Rebind(build(size)))
 		if err != nil {
-			return nil, err
+			return q.mapErr(err)
 		}
-		out = append(out, got...)
-		ids = ids[n:]
+		defer st.Close()
+		full = st
 	}
-	return out, nil
-}
-
-// insertBatch bounds the rows of one multi-row INSERT (SQLite allows
-// 32766 parameters; 12 per row).
-const insertBatch = 500
-
-func (q queries) InsertObjects(ctx context.Context, rows []STIXRow) error {
-	for len(rows) > 0 {
-		n := min(len(rows), insertBatch)
-		var b strings.Builder
-		b.WriteString(`INSERT INTO stix_objects (` + stixCols + `, body) VALUES `)
-		args := make([]any, 0, n*12)
-		for i, s := range rows[:n] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-			args = append(args, s.CollectionID, s.ID, s.Type, s.SpecVersion, micros(s.Version), micros(s.Created), s.CreatedByRef,
-				boolInt(s.Revoked), s.TLP, micros(s.DateAdded), boolInt(s.Latest), s.Body)
+	for lo := 0; lo < total; lo += size {
+		hi := min(total, lo+size)
+		var err error
+		if full != nil && hi-lo == size {
+			err = run(full, "", lo, hi)
+		} else {
+			err = run(nil, build(hi-lo), lo, hi)
 		}
-		if _, err := q.exec(ctx, b.String(), args...); err != nil {
+		if err != nil {
 			return err
 		}
-		rows = rows[n:]
 	}
 	return nil
 }
 
+func (q queries) ObjectVersionsIn(ctx context.Context, collectionID string, ids []string) ([]STIXRow, error) {
+	var out []STIXRow
+	build := func(n int) string {
+		return `SELECT ` + stixCols + ` FROM stix_objects WHERE collection = ` + collectionKey + ` AND id IN (?` + strings.Repeat(", ?", n-1) + `) ORDER BY id, version`
+	}
+	args := make([]any, 0, min(len(ids), lookupBatch)+1)
+	err := chunked(ctx, q, len(ids), lookupBatch, build, func(st *sql.Stmt, text string, lo, hi int) error {
+		args = append(args[:0], collectionID)
+		for _, id := range ids[lo:hi] {
+			args = append(args, id)
+		}
+		var rows *sql.Rows
+		var err error
+		if st != nil {
+			rows, err = st.QueryContext(ctx, args...)
+			err = q.mapErr(err)
+		} else {
+			rows, err = q.query(ctx, text, args...)
+		}
+		got, err := collect(rows, err, func(r *sql.Rows) (STIXRow, error) { return scanSTIX(r, collectionID, false) })
+		out = append(out, got...)
+		return err
+	})
+	return out, err
+}
+
+// lookupBatch bounds the ids of one version lookup; insertBatch the rows
+// of one multi-row INSERT (SQLite allows 32766 parameters; 12 per row).
+const (
+	lookupBatch = 500
+	insertBatch = 500
+)
+
+func (q queries) InsertObjects(ctx context.Context, rows []STIXRow) error {
+	return q.atomic(ctx, func(q queries) error { return q.insertObjects(ctx, rows) })
+}
+
+// insertObjects runs in a transaction: on SQLite the rows go in with
+// INSERT OR FAIL, which leaves the rows before a failing one in place
+// instead of undoing the statement, so SQLite keeps no statement journal
+// (a copy of every page the statement touches); a failure aborts the
+// whole transaction anyway.
+func (q queries) insertObjects(ctx context.Context, rows []STIXRow) error {
+	keys := map[string]int64{}
+	for _, r := range rows {
+		if _, ok := keys[r.CollectionID]; ok {
+			continue
+		}
+		var k int64
+		if err := q.row(ctx, `SELECT seq FROM taxii_collections WHERE id = ?`, r.CollectionID).Scan(&k); err != nil {
+			return fmt.Errorf("collection %s: %w", r.CollectionID, q.mapErr(err))
+		}
+		keys[r.CollectionID] = k
+	}
+	verb := `INSERT`
+	if q.d.Name == "sqlite" {
+		verb = `INSERT OR FAIL`
+	}
+	build := func(n int) string {
+		var b strings.Builder
+		b.WriteString(verb + ` INTO stix_objects (collection, ` + stixCols + `, body) VALUES `)
+		for i := range n {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		}
+		return b.String()
+	}
+	args := make([]any, 0, min(len(rows), insertBatch)*12)
+	return chunked(ctx, q, len(rows), insertBatch, build, func(st *sql.Stmt, text string, lo, hi int) error {
+		args = args[:0]
+		for _, s := range rows[lo:hi] {
+			args = append(args, keys[s.CollectionID], micros(s.DateAdded), s.ID, s.Type, s.SpecVersion, micros(s.Version), micros(s.Created),
+				s.CreatedByRef, boolInt(s.Revoked), s.TLP, boolInt(s.Latest), s.Body)
+		}
+		if st != nil {
+			_, err := st.ExecContext(ctx, args...)
+			return q.mapErr(err)
+		}
+		_, err := q.exec(ctx, text, args...)
+		return err
+	})
+}
+
 func (q queries) ClearLatest(ctx context.Context, collectionID, id string) error {
-	_, err := q.exec(ctx, `UPDATE stix_objects SET latest = 0 WHERE collection_id = ? AND id = ? AND latest = 1`, collectionID, id)
+	_, err := q.exec(ctx, `UPDATE stix_objects SET latest = 0 WHERE collection = `+collectionKey+` AND id = ? AND latest = 1`, collectionID, id)
 	return err
 }
 
 func (q queries) LastDateAdded(ctx context.Context, collectionID string) (time.Time, error) {
 	var v sql.NullInt64
-	err := q.row(ctx, `SELECT MAX(date_added) FROM stix_objects WHERE collection_id = ?`, collectionID).Scan(&v)
+	err := q.row(ctx, `SELECT MAX(date_added) FROM stix_objects WHERE collection = `+collectionKey, collectionID).Scan(&v)
 	return fromMicros(v.Int64), q.mapErr(err)
 }
 
 func (q queries) QueryObjects(ctx context.Context, f STIXFilter) ([]STIXRow, error) {
-	where := []string{"collection_id = ?"}
+	where := []string{"collection = " + collectionKey}
 	args := []any{f.CollectionID}
 	if !f.AddedAfter.IsZero() {
 		where = append(where, "date_added > ?")
@@ -267,7 +350,7 @@ func (q queries) QueryObjects(ctx context.Context, f STIXFilter) ([]STIXRow, err
 			case VersionLast:
 				vs = append(vs, "latest = 1")
 			case VersionFirst:
-				vs = append(vs, "version = (SELECT MIN(f.version) FROM stix_objects f WHERE f.collection_id = stix_objects.collection_id AND f.id = stix_objects.id)")
+				vs = append(vs, "version = (SELECT MIN(f.version) FROM stix_objects f WHERE f.collection = stix_objects.collection AND f.id = stix_objects.id)")
 			}
 		}
 		for _, t := range f.VersionTimes {
@@ -286,13 +369,15 @@ func (q queries) QueryObjects(ctx context.Context, f STIXFilter) ([]STIXRow, err
 	if limit <= 0 {
 		limit = 1000
 	}
+	// The page is a range scan of the date_added index from the cursor
+	// (AddedAfter), never an OFFSET.
 	rows, err := q.query(ctx, `SELECT `+cols+` FROM stix_objects WHERE `+strings.Join(where, " AND ")+
 		fmt.Sprintf(` ORDER BY date_added LIMIT %d`, limit+1), args...)
-	return collect(rows, err, func(r *sql.Rows) (STIXRow, error) { return scanSTIX(r, f.WithBody) })
+	return collect(rows, err, func(r *sql.Rows) (STIXRow, error) { return scanSTIX(r, f.CollectionID, f.WithBody) })
 }
 
 func (q queries) DeleteObject(ctx context.Context, collectionID, id string, versions []time.Time) (int64, error) {
-	query := `DELETE FROM stix_objects WHERE collection_id = ? AND id = ?`
+	query := `DELETE FROM stix_objects WHERE collection = ` + collectionKey + ` AND id = ?`
 	args := []any{collectionID, id}
 	if len(versions) > 0 {
 		query += " AND version IN (?" + strings.Repeat(", ?", len(versions)-1) + ")"
@@ -309,8 +394,8 @@ func (q queries) DeleteObject(ctx context.Context, collectionID, id string, vers
 		return n, err
 	}
 	// Whatever version now is newest becomes the latest again.
-	_, err = q.exec(ctx, `UPDATE stix_objects SET latest = 1 WHERE collection_id = ? AND id = ?
-		AND version = (SELECT MAX(version) FROM stix_objects WHERE collection_id = ? AND id = ?)`, collectionID, id, collectionID, id)
+	_, err = q.exec(ctx, `UPDATE stix_objects SET latest = 1 WHERE collection = `+collectionKey+` AND id = ?
+		AND version = (SELECT MAX(version) FROM stix_objects WHERE collection = `+collectionKey+` AND id = ?)`, collectionID, id, collectionID, id)
 	return n, err
 }
 

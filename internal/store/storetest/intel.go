@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -96,11 +97,75 @@ func testIntel(t *testing.T, s *store.SQL) {
 	if n, err := s.DeleteObject(ctx, c.ID, "indicator--a", nil); err != nil || n != 2 {
 		t.Fatalf("delete all = %d, %v", n, err)
 	}
+	testIntelBulk(t, s)
 	st := store.TAXIIStatus{ID: "2d086da7-4bdc-4f91-900e-d77486753710", CollectionID: c.ID, Requested: t0, Total: 2, Success: 1, Failure: 1, Detail: []byte(`{}`)}
 	if err := s.CreateTAXIIStatus(ctx, st); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := s.GetTAXIIStatus(ctx, st.ID); err != nil || got.Failure != 1 || !got.Requested.Equal(t0) {
 		t.Fatalf("GetTAXIIStatus = %+v, %v", got, err)
+	}
+}
+
+// testIntelBulk stores more rows than one statement takes, in a second
+// collection: a duplicate anywhere refuses the whole call, the lookups and
+// pages see only their own collection, and keyset pages cover every row
+// once in date_added order.
+func testIntelBulk(t *testing.T, s *store.SQL) {
+	ctx := t.Context()
+	c := store.Collection{ID: "5a0d0bd5-3c5f-4b0e-9f43-4f1f3c1e0b77", Title: "Bulk", Created: t0}
+	if err := s.CreateCollection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	const n = 1234
+	rows := make([]store.STIXRow, n)
+	ids := make([]string, n)
+	for i := range rows {
+		ids[i] = fmt.Sprintf("indicator--%08d-0000-4000-8000-000000000000", i)
+		rows[i] = store.STIXRow{CollectionID: c.ID, ID: ids[i], Type: "indicator", SpecVersion: "2.1", Version: t0, Created: t0,
+			DateAdded: t0.Add(time.Duration(i) * time.Microsecond), Latest: true, Body: []byte(fmt.Sprintf(`{"i":%d}`, i))}
+	}
+	dup := append(rows[:n:n], rows[700])
+	dup[n].DateAdded = t0.Add(time.Hour)
+	if err := s.InsertObjects(ctx, dup); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("bulk insert with a duplicate: %v", err)
+	}
+	if got, err := s.ObjectVersionsIn(ctx, c.ID, ids); err != nil || len(got) != 0 {
+		t.Fatalf("a refused bulk insert left %d rows, %v", len(got), err)
+	}
+	if err := s.InsertObjects(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ObjectVersionsIn(ctx, c.ID, append(ids, "indicator--a"))
+	if err != nil || len(got) != n || got[0].CollectionID != c.ID {
+		t.Fatalf("ObjectVersionsIn = %d rows, %v", len(got), err)
+	}
+	f := store.STIXFilter{CollectionID: c.ID, Limit: 500, WithBody: true}
+	seen := 0
+	for {
+		page, err := s.QueryObjects(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		more := len(page) > f.Limit
+		if more {
+			page = page[:f.Limit]
+		}
+		for _, r := range page {
+			if want := fmt.Sprintf(`{"i":%d}`, seen); string(r.Body) != want || r.CollectionID != c.ID {
+				t.Fatalf("row %d: %s in %s", seen, r.Body, r.CollectionID)
+			}
+			seen++
+		}
+		if !more {
+			break
+		}
+		f.AddedAfter = page[len(page)-1].DateAdded
+	}
+	if seen != n {
+		t.Fatalf("pages held %d rows, want %d", seen, n)
+	}
+	if last, err := s.LastDateAdded(ctx, c.ID); err != nil || !last.Equal(rows[n-1].DateAdded) {
+		t.Fatalf("LastDateAdded = %v, %v", last, err)
 	}
 }
