@@ -13,7 +13,7 @@ import (
 // invalid object, so a caller can accept the good ones (as TAXII does) or
 // refuse the lot (as the CLI does).
 func (p *Parser) ParseObjects(r io.Reader, limit int64) ([]*Object, []error, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	b, err := readAll(r, limit)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -41,7 +41,7 @@ func (p *Parser) ParseObjects(r io.Reader, limit int64) ([]*Object, []error, err
 // objects' spans without decoding them.
 func splitObjects(b []byte) ([][]byte, error) {
 	b = bytes.TrimSpace(b)
-	if !json.Valid(b) {
+	if !validJSON(b) {
 		var v any
 		err := json.Unmarshal(b, &v)
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -80,4 +80,28 @@ func splitObjects(b []byte) ([][]byte, error) {
 		return nil, fmt.Errorf("%w: more than %d objects", ErrMalformed, MaxBundleObjects)
 	}
 	return raws, nil
+}
+
+// readAll reads up to limit+1 bytes of r, in one allocation when r tells
+// its length (a bytes.Reader, a request body read into memory).
+func readAll(r io.Reader, limit int64) ([]byte, error) {
+	lr := io.LimitReader(r, limit+1)
+	l, ok := r.(interface{ Len() int })
+	if !ok {
+		return io.ReadAll(lr)
+	}
+	b := make([]byte, 0, min(int64(l.Len()), limit)+1)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := lr.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }

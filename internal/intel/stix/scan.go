@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-// A small JSON walker for input that json.Valid has already accepted. It
+// A small JSON walker for input that validJSON has already accepted. It
 // finds the spans of members and elements without building maps or
 // copying, which is most of what validating a STIX object costs; only the
 // values a rule looks at are decoded, and strings without escapes are
@@ -32,11 +32,6 @@ func skipValue(b []byte, i int) int {
 	case '{', '[':
 		depth := 0
 		for i < len(b) {
-			j := bytes.IndexAny(b[i:], `"{}[]`)
-			if j < 0 {
-				return len(b)
-			}
-			i += j
 			switch b[i] {
 			case '"':
 				i = skipString(b, i)
@@ -59,20 +54,22 @@ func skipValue(b []byte, i int) int {
 	return i
 }
 
+// skipString returns the end of the string starting at b[i] ('"'): the
+// next quote not escaped, found with IndexByte.
 func skipString(b []byte, i int) int {
 	i++
 	for i < len(b) {
-		j := bytes.IndexAny(b[i:], `"\\`)
+		j := bytes.IndexByte(b[i:], '"')
 		if j < 0 {
 			return len(b)
 		}
-		i += j
-		if b[i] == '"' {
-			return i + 1
+		k := bytes.IndexByte(b[i:i+j], '\\')
+		if k < 0 {
+			return i + j + 1
 		}
-		i += 2 // an escape and the character it escapes
+		i += k + 2 // an escape and the character it escapes
 	}
-	return i
+	return len(b)
 }
 
 // prop is one member of an object: its decoded name and raw value.

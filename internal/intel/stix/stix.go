@@ -176,7 +176,7 @@ func (p *Parser) parse(raw []byte, index int) (*Object, error) {
 	if len(raw) > MaxObjectBytes {
 		return nil, &Error{Index: index, Msg: fmt.Sprintf("larger than %d bytes", MaxObjectBytes)}
 	}
-	if !json.Valid(raw) {
+	if !validJSON(raw) {
 		return nil, &Error{Index: index, Msg: "not valid JSON"}
 	}
 	return p.parseValid(raw, index)
