@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -23,6 +24,10 @@ type Dialect struct {
 	// the transaction so concurrent writers append one at a time (PostgreSQL
 	// advisory lock). SQLite needs none: it has a single writer.
 	SerializeAudit string
+	// PrepareStatements keeps each statement prepared per connection and
+	// reuses it. The SQLite driver otherwise compiles the SQL text on every
+	// call, which costs as much as a small insert; pgx caches its own.
+	PrepareStatements bool
 }
 
 type execer interface {
@@ -40,11 +45,93 @@ type SQL struct {
 	closers     []func() error
 }
 
+// maxPrepared bounds each pool's statement cache. Statements built with a
+// variable number of rows or list items would otherwise grow it without
+// end; past the bound they run unprepared.
+const maxPrepared = 1024
+
+// preparedCache holds one pool's prepared statements by SQL text. A
+// *sql.Stmt prepares itself lazily on each connection of the pool, and a
+// transaction on a connection that already prepared it reuses it
+// (sql.Tx.StmtContext).
+type preparedCache struct {
+	db      *sql.DB
+	mu      sync.Mutex
+	m       map[string]*sql.Stmt
+	pending map[string]bool
+	closed  bool
+}
+
+func newPreparedCache(db *sql.DB) *preparedCache {
+	return &preparedCache{db: db, m: map[string]*sql.Stmt{}, pending: map[string]bool{}}
+}
+
+// get returns the prepared statement for query, or nil when there is none
+// yet, the cache is full or preparing failed (the caller then runs the text
+// directly and reports any error itself). Inside a transaction a miss is
+// prepared in the background: preparing on the pool needs a connection,
+// and the transaction may hold the pool's only one (SQLite's writer).
+func (c *preparedCache) get(ctx context.Context, query string, inTx bool) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	if st, ok := c.m[query]; ok || c.closed || c.pending[query] || len(c.m)+len(c.pending) >= maxPrepared {
+		c.mu.Unlock()
+		return st
+	}
+	c.pending[query] = true
+	c.mu.Unlock()
+	if inTx {
+		go c.prepare(context.WithoutCancel(ctx), query)
+		return nil
+	}
+	return c.prepare(ctx, query)
+}
+
+func (c *preparedCache) prepare(ctx context.Context, query string) *sql.Stmt {
+	st, err := c.db.PrepareContext(ctx, query)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.pending, query)
+	if err != nil {
+		return nil
+	}
+	if c.closed {
+		st.Close()
+		return nil
+	}
+	c.m[query] = st
+	return st
+}
+
+func (c *preparedCache) close() error {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	var errs []error
+	for q, st := range c.m {
+		errs = append(errs, st.Close())
+		delete(c.m, q)
+	}
+	return errors.Join(errs...)
+}
+
 // NewSQL wraps open, migrated pools as a Store. closers run on Close after
 // the pools are closed.
 func NewSQL(write, read *sql.DB, d Dialect, closers ...func() error) *SQL {
 	s := &SQL{write: write, read: read, closers: closers}
 	s.queries = queries{r: read, w: write, d: d, atomic: s.inTx}
+	if d.PrepareStatements {
+		s.wc = newPreparedCache(write)
+		s.rc = s.wc
+		if read != write {
+			s.rc = newPreparedCache(read)
+		}
+	}
 	return s
 }
 
@@ -65,7 +152,11 @@ func (s *SQL) SchemaVersion(ctx context.Context) (int, error) {
 
 // Close implements Store.
 func (s *SQL) Close() error {
-	errs := []error{s.write.Close()}
+	errs := []error{s.wc.close()}
+	if s.rc != s.wc {
+		errs = append(errs, s.rc.close())
+	}
+	errs = append(errs, s.write.Close())
 	if s.read != s.write {
 		errs = append(errs, s.read.Close())
 	}
@@ -94,7 +185,7 @@ func (s *SQL) inTx(ctx context.Context, fn func(q queries) error) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	q := queries{r: tx, w: tx, d: s.d}
+	q := queries{r: tx, w: tx, d: s.d, tx: tx, wc: s.wc, rc: s.wc}
 	q.atomic = func(_ context.Context, fn func(queries) error) error { return fn(q) }
 	if err = fn(q); err != nil {
 		return err
@@ -109,20 +200,49 @@ type queries struct {
 	r, w   execer
 	d      Dialect
 	atomic func(ctx context.Context, fn func(queries) error) error
+	// tx is the transaction r and w run in, if any; wc and rc are the
+	// statement caches of the pools behind w and r (nil: run the text).
+	tx     *sql.Tx
+	wc, rc *preparedCache
+}
+
+// prepared returns query prepared for the pool of c, bound to the
+// transaction when there is one, or nil to run the text. A statement
+// bound to a transaction is closed by its commit or rollback.
+func (q queries) prepared(ctx context.Context, c *preparedCache, query string) *sql.Stmt {
+	st := c.get(ctx, query, q.tx != nil)
+	if st != nil && q.tx != nil {
+		st = q.tx.StmtContext(ctx, st)
+	}
+	return st
 }
 
 func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := q.w.ExecContext(ctx, q.d.Rebind(query), args...)
+	query = q.d.Rebind(query)
+	if st := q.prepared(ctx, q.wc, query); st != nil {
+		res, err := st.ExecContext(ctx, args...)
+		return res, q.mapErr(err)
+	}
+	res, err := q.w.ExecContext(ctx, query, args...)
 	return res, q.mapErr(err)
 }
 
 func (q queries) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := q.r.QueryContext(ctx, q.d.Rebind(query), args...)
+	query = q.d.Rebind(query)
+	if st := q.prepared(ctx, q.rc, query); st != nil {
+		rows, err := st.QueryContext(ctx, args...)
+		return rows, q.mapErr(err)
+	}
+	rows, err := q.r.QueryContext(ctx, query, args...)
 	return rows, q.mapErr(err)
 }
 
 func (q queries) row(ctx context.Context, query string, args ...any) *sql.Row {
-	return q.r.QueryRowContext(ctx, q.d.Rebind(query), args...)
+	query = q.d.Rebind(query)
+	if st := q.prepared(ctx, q.rc, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return q.r.QueryRowContext(ctx, query, args...)
 }
 
 func (q queries) mapErr(err error) error {

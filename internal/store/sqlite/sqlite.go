@@ -38,6 +38,7 @@ var Dialect = store.Dialect{
 	IsAppendOnly: func(err error) bool {
 		return err != nil && strings.Contains(err.Error(), "append-only")
 	},
+	PrepareStatements: true,
 }
 
 // pragmas, each with its reason:
