@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -169,6 +170,15 @@ func RunIntel(ctx context.Context, o IntelOptions) (IntelResult, error) {
 	}
 	res.StoredObjsPerS = float64(stored) / time.Since(first).Seconds()
 	res.StoreOnlyObjsPerS = float64(stored) / storeTook.Seconds()
+
+	// PostgreSQL plans from table statistics, which a bulk load leaves
+	// stale until autovacuum catches up; refresh them as an operator would
+	// after loading a large feed. SQLite plans from the schema alone.
+	if db, ok := n.Store.(interface{ DB() *sql.DB }); ok && res.Store == "postgres" {
+		if _, err := db.DB().ExecContext(ctx, `ANALYZE stix_objects`); err != nil {
+			return res, err
+		}
+	}
 
 	// TAXII pages of 1000 from random points of the collection, over TLS
 	// on loopback, authenticated with an API token.
