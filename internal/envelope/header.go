@@ -302,7 +302,7 @@ func (w wireHeader) header(prefix string) (Header, error) {
 }
 
 // encode returns the canonical encoding without validating.
-func (h Header) encode() []byte { return encodeJSON(h.wire()) }
+func (h Header) encode() []byte { return appendHeader(make([]byte, 0, 384), h) }
 
 // encodeJSON encodes v compactly without HTML escaping and without the
 // trailing newline json.Encoder adds. It is only used on the wire structs

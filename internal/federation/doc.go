@@ -21,8 +21,11 @@
 //
 // # Order
 //
-// Each recipient's queue is split into [Lanes] lanes by conversation, and a
-// lane has at most one request in flight; within a request the receiver
+// Each recipient's queue is split into [Lanes] lanes by conversation. The
+// lanes are shared out among a few workers (Service.Workers), each sending
+// one request at a time with the due messages of all its lanes, so a lane
+// has at most one request in flight; a lane waiting for a retry holds up
+// only itself. Within a request the receiver
 // applies envelopes in order and refuses (for retry) any envelope that
 // follows a failed one of the same conversation. So the receiver applies a
 // conversation's messages in the order the sender committed them, whatever

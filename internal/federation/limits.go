@@ -23,6 +23,14 @@ const (
 	// MaxResponseBytes bounds a peer's answer to one inbox request.
 	MaxResponseBytes = 4 << 20
 
+	// DefaultWorkers is how many requests to one peer may be in flight at
+	// once: the lanes are shared out among that many workers. Few workers
+	// make full batches, which amortise each request's fixed costs (the
+	// batch's key encapsulation, its signed receipt, two durable
+	// commits); more than one keeps both nodes busy while a batch is on
+	// the wire or being committed.
+	DefaultWorkers = 2
+
 	// DefaultBatchSize is how many queued envelopes the worker sends per
 	// request.
 	DefaultBatchSize = 128

@@ -21,16 +21,17 @@ import (
 	"github.com/liaison-dev/liaison/internal/store"
 )
 
-// Run delivers the outbox until ctx is cancelled: one worker per peer
-// (started as peers are paired), each with one goroutine per lane and a
-// prober. Stopping mid-request is safe: whatever was not acknowledged by
-// a stored receipt is sent again after the restart.
+// Run delivers the outbox until ctx is cancelled: one set of workers per
+// peer (started as peers are paired), each worker owning some of the
+// peer's lanes, and a prober. Stopping mid-request is safe: whatever was
+// not acknowledged by a stored receipt is sent again after the restart.
 func (s *Service) Run(ctx context.Context) error {
 	t := &transports{own: s.id.TLS, timeout: s.RequestTimeout}
 	defer t.closeAll()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	running := map[string]bool{}
+	workers := min(max(s.Workers, 1), Lanes)
 	for {
 		peers, err := s.st.ListPeers(ctx)
 		if err != nil && ctx.Err() == nil {
@@ -41,20 +42,24 @@ func (s *Service) Run(ctx context.Context) error {
 				continue
 			}
 			running[p.Party] = true
-			lanes := make([]chan struct{}, Lanes)
-			for i := range lanes {
-				lanes[i] = make(chan struct{}, 1)
-				lanes[i] <- struct{}{} // look at once
+			wake := make([]chan struct{}, workers)
+			for i := range wake {
+				wake[i] = make(chan struct{}, 1)
+				wake[i] <- struct{}{} // look at once
 			}
 			s.mu.Lock()
-			s.wake[p.Party] = lanes
+			s.wake[p.Party] = wake
 			s.healthOf(p.Party)
 			s.mu.Unlock()
-			for i := range lanes {
+			for i := range wake {
+				var lanes []int
+				for l := i; l < Lanes; l += workers {
+					lanes = append(lanes, l)
+				}
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					s.runLane(ctx, t, p.Party, i, lanes[i])
+					s.runWorker(ctx, t, p.Party, lanes, wake[i])
 				}()
 			}
 			wg.Add(1)
@@ -71,13 +76,14 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 }
 
-// runLane delivers one lane of one peer's queue, oldest first, one
-// request at a time.
-func (s *Service) runLane(ctx context.Context, t *transports, party string, lane int, wake chan struct{}) {
+// runWorker delivers the lanes it owns of one peer's queue, oldest first,
+// one request at a time: a lane belongs to one worker only, so its
+// messages are never in flight in two requests and arrive in order.
+func (s *Service) runWorker(ctx context.Context, t *transports, party string, lanes []int, wake chan struct{}) {
 	for ctx.Err() == nil {
-		wait, err := s.deliverOnce(ctx, t, party, lane)
+		wait, err := s.deliverOnce(ctx, t, party, lanes)
 		if err != nil && ctx.Err() == nil {
-			s.log.Warn("federation: outbox", "peer", party, "lane", lane, "err", err)
+			s.log.Warn("federation: outbox", "peer", party, "lanes", lanes, "err", err)
 			wait = s.RetryBase
 		}
 		if wait == 0 {
@@ -93,27 +99,13 @@ func (s *Service) runLane(ctx context.Context, t *transports, party string, lane
 	}
 }
 
-// deliverOnce sends the next due batch of a lane and returns how long to
-// wait before the next: 0 to go on at once, Poll when idle, or the time
-// until the head of the lane is due again.
-func (s *Service) deliverOnce(ctx context.Context, t *transports, party string, lane int) (time.Duration, error) {
-	items, err := s.st.PendingOutbox(ctx, party, lane, s.BatchSize)
-	if err != nil {
-		return 0, err
-	}
-	if len(items) == 0 {
-		return s.Poll, nil
-	}
-	now := s.clock.Now()
-	if d := items[0].NextAttempt.Sub(now); d > 0 {
-		return min(d, s.Poll), nil
-	}
-	// Later items are sent only while due, to keep order.
-	for i, it := range items {
-		if it.NextAttempt.After(now) {
-			items = items[:i]
-			break
-		}
+// deliverOnce sends the next due batch of a worker's lanes and returns how
+// long to wait before the next: 0 to go on at once, Poll when idle, or the
+// time until the first waiting lane is due again.
+func (s *Service) deliverOnce(ctx context.Context, t *transports, party string, lanes []int) (time.Duration, error) {
+	items, wait, err := s.dueItems(ctx, party, lanes)
+	if err != nil || len(items) == 0 {
+		return wait, err
 	}
 	peer, err := s.st.GetPeer(ctx, party)
 	if err != nil {
@@ -137,6 +129,54 @@ func (s *Service) deliverOnce(ctx context.Context, t *transports, party string, 
 	}
 	s.noteOK(party)
 	return 0, s.settle(ctx, peer, batchID, out, results, receipt)
+}
+
+// dueItems returns up to BatchSize deliveries of lanes that are due now,
+// in queue order. Within a lane, nothing is sent past an item still
+// waiting for its retry, to keep order; the other lanes go on, and a lane
+// that waits is left out of the query so that its backlog cannot crowd
+// the others out of the batch. With nothing due it returns how long to
+// wait: until the first waiting lane is due, at most Poll.
+func (s *Service) dueItems(ctx context.Context, party string, lanes []int) ([]store.OutboxItem, time.Duration, error) {
+	wait := s.Poll
+	now := s.clock.Now()
+	waiting := map[int]bool{}
+	for {
+		open := make([]int, 0, len(lanes))
+		for _, l := range lanes {
+			if !waiting[l] {
+				open = append(open, l)
+			}
+		}
+		if len(open) == 0 {
+			return nil, wait, nil
+		}
+		items, err := s.st.PendingOutbox(ctx, party, open, s.BatchSize)
+		if err != nil {
+			return nil, 0, err
+		}
+		due := items[:0:0]
+		newlyWaiting := false
+		for _, it := range items {
+			if waiting[it.Lane] {
+				continue
+			}
+			if d := it.NextAttempt.Sub(now); d > 0 {
+				waiting[it.Lane], newlyWaiting = true, true
+				wait = min(wait, d)
+				continue
+			}
+			due = append(due, it)
+		}
+		if !newlyWaiting || len(items) < s.BatchSize {
+			if len(due) == 0 {
+				return nil, wait, nil
+			}
+			return due, 0, nil
+		}
+		// A full page in which a lane was found waiting may have left
+		// due items of the other lanes out: look again without it.
+	}
 }
 
 // outgoing is one delivery in a batch.

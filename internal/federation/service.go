@@ -86,6 +86,7 @@ type Service struct {
 	m     *metrics
 
 	BatchSize      int
+	Workers        int
 	Freshness      time.Duration
 	FutureSkew     time.Duration
 	RetryBase      time.Duration
@@ -99,6 +100,8 @@ type Service struct {
 	sendQ   []*sendReq
 	sending bool
 
+	paired sync.Map // party → true, see checkPaired
+
 	mu       sync.RWMutex
 	handlers map[string]Handler
 	health   map[string]*peerHealth
@@ -109,7 +112,7 @@ type Service struct {
 func New(c Config) *Service {
 	s := &Service{
 		self: c.Identity.Party, id: c.Identity, st: c.Store, clock: c.Clock, log: c.Log, spool: c.SpoolDir,
-		BatchSize: DefaultBatchSize, Freshness: DefaultFreshness, FutureSkew: DefaultFutureSkew,
+		BatchSize: DefaultBatchSize, Workers: DefaultWorkers, Freshness: DefaultFreshness, FutureSkew: DefaultFutureSkew,
 		RetryBase: DefaultRetryBase, RetryMax: DefaultRetryMax, Poll: DefaultPoll, Probe: DefaultProbe,
 		RequestTimeout: DefaultRequestTimeout, MaxEnvelope: DefaultMaxEnvelope,
 		handlers: map[string]Handler{}, health: map[string]*peerHealth{}, wake: map[string][]chan struct{}{},
@@ -168,6 +171,31 @@ type Attachment struct {
 // must be the transaction of the state change that causes it. It returns
 // the envelope ID. Call Kick after the transaction commits.
 func (s *Service) Enqueue(ctx context.Context, q store.Queries, msg Message) (string, error) {
+	sm, err := s.Seal(msg)
+	if err != nil {
+		return "", err
+	}
+	return s.EnqueueSealed(ctx, q, sm)
+}
+
+// Sealed is a message signed and ready to be enqueued.
+type Sealed struct {
+	msg    Message
+	header envelope.Header
+	signed []byte // the signed envelope's wire encoding
+	atts   string // the attachments, as stored
+}
+
+// ID is the envelope ID.
+func (m *Sealed) ID() string { return m.msg.ID }
+
+// Seal validates and signs msg without touching the store, so the
+// signature, the costliest step of an enqueue, can be made before the
+// transaction that enqueues it and does not hold the store's writer.
+// The envelope is signed here, once: the signed header (and so the
+// envelope hash receipts name) is fixed when the message commits, and
+// every attempt, in whatever batch, carries the same signature.
+func (s *Service) Seal(msg Message) (*Sealed, error) {
 	if msg.ID == "" {
 		msg.ID = envelope.NewID()
 	}
@@ -175,44 +203,64 @@ func (s *Service) Enqueue(ctx context.Context, q store.Queries, msg Message) (st
 		msg.Created = s.clock.Now()
 	}
 	msg.Created = msg.Created.UTC().Truncate(time.Microsecond)
-	// The envelope is signed here, once: the signed header (and so the
-	// envelope hash receipts name) is fixed when the message commits, and
-	// every attempt, in whatever batch, carries the same signature.
 	signed, err := envelope.Sign(s.header(msg), msg.Payload, s.id.Signer)
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrInvalidMessage, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidMessage, err)
 	}
-	sealed, err := signed.Marshal()
+	raw, err := signed.Marshal()
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrInvalidMessage, err)
-	}
-	for _, r := range msg.Recipients {
-		if _, err := q.GetPeer(ctx, r); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return "", fmt.Errorf("%w: %s", ErrUnknownPeer, r)
-			}
-			return "", err
-		}
+		return nil, fmt.Errorf("%w: %w", ErrInvalidMessage, err)
 	}
 	atts, err := json.Marshal(nonNilAtts(msg.Attachments))
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	err = q.InsertOutbox(ctx, store.OutboxMessage{EnvelopeID: msg.ID, Type: msg.Type, Conversation: msg.Conversation,
+	return &Sealed{msg: msg, header: signed.Header, signed: raw, atts: string(atts)}, nil
+}
+
+// EnqueueSealed records a sealed message in the outbox through q, as
+// Enqueue does. A Sealed is enqueued once; enqueueing it again fails with
+// a conflict.
+func (s *Service) EnqueueSealed(ctx context.Context, q store.Queries, sm *Sealed) (string, error) {
+	msg := sm.msg
+	for _, r := range msg.Recipients {
+		if err := s.checkPaired(ctx, q, r); err != nil {
+			return "", err
+		}
+	}
+	err := q.InsertOutbox(ctx, store.OutboxMessage{EnvelopeID: msg.ID, Type: msg.Type, Conversation: msg.Conversation,
 		InReplyTo: msg.InReplyTo, Exercise: msg.Exercise, Marking: msg.Marking, Recipients: msg.Recipients,
-		Created: msg.Created, Payload: msg.Payload, Attachments: string(atts), Signed: sealed}, laneOf(msg.Conversation, msg.ID))
+		Created: msg.Created, Payload: msg.Payload, Attachments: sm.atts, Signed: sm.signed}, laneOf(msg.Conversation, msg.ID))
 	if err != nil {
 		return "", fmt.Errorf("federation: enqueue %s: %w", msg.ID, err)
 	}
-	if err := recordEnvelope(ctx, q, ledger.KindEnvelopeSent, signed.Header, msg.Created); err != nil {
+	if err := recordEnvelope(ctx, q, ledger.KindEnvelopeSent, sm.header, msg.Created); err != nil {
 		return "", err
 	}
 	return msg.ID, nil
 }
 
+// checkPaired fails with ErrUnknownPeer unless party is a paired peer.
+// Pairings are never removed, only updated, so a party once found is
+// remembered and not looked up again for every message.
+func (s *Service) checkPaired(ctx context.Context, q store.Queries, party string) error {
+	if _, ok := s.paired.Load(party); ok {
+		return nil
+	}
+	if _, err := q.GetPeer(ctx, party); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%w: %s", ErrUnknownPeer, party)
+		}
+		return err
+	}
+	s.paired.Store(party, true)
+	return nil
+}
+
 // recordEnvelope appends an envelope sent or received to the node's
 // ledger, in the transaction that records it in the outbox or inbox. The
-// body is the signed header's JSON, the same on both sides. The cosigning
+// body is the signed header's canonical JSON, the bytes its signature
+// covers, the same on both sides. The cosigning
 // exchange's own envelopes (ledger.*) are not recorded: each would grow
 // the log that its cosignature is for.
 func recordEnvelope(ctx context.Context, q store.Queries, kind string, h envelope.Header, at time.Time) error {
@@ -230,7 +278,7 @@ func envelopeEntry(kind string, h envelope.Header, at time.Time) (ledger.Entry, 
 	if strings.HasPrefix(h.Type, "ledger.") {
 		return ledger.Entry{}, false, nil
 	}
-	body, err := json.Marshal(h)
+	body, err := h.Canonical()
 	return ledger.Entry{Kind: kind, ObjectID: h.ID, At: at, Exercise: h.Exercise, Body: body}, err == nil, err
 }
 
@@ -245,7 +293,13 @@ func envelopeEntry(kind string, h envelope.Header, at time.Time) (ledger.Entry, 
 // transaction fails, each message is retried in a transaction of its own,
 // so one bad message fails only its own Send.
 func (s *Service) Send(ctx context.Context, msg Message) (string, error) {
-	req := &sendReq{ctx: ctx, msg: msg, done: make(chan struct{})}
+	// Signed here, concurrently with other Sends, outside the shared
+	// transaction.
+	sm, err := s.Seal(msg)
+	if err != nil {
+		return "", err
+	}
+	req := &sendReq{ctx: ctx, msg: sm, done: make(chan struct{})}
 	s.sendMu.Lock()
 	s.sendQ = append(s.sendQ, req)
 	lead := !s.sending
@@ -271,7 +325,7 @@ func (s *Service) Send(ctx context.Context, msg Message) (string, error) {
 
 type sendReq struct {
 	ctx  context.Context
-	msg  Message
+	msg  *Sealed
 	id   string
 	err  error
 	done chan struct{}
@@ -288,7 +342,7 @@ func (s *Service) commitSends(group []*sendReq) {
 		err := s.st.InTx(group[0].ctx, func(q store.Queries) error {
 			for i, r := range group {
 				var err error
-				if ids[i], err = s.Enqueue(r.ctx, q, r.msg); err != nil {
+				if ids[i], err = s.EnqueueSealed(r.ctx, q, r.msg); err != nil {
 					return err
 				}
 			}
@@ -305,7 +359,7 @@ func (s *Service) commitSends(group []*sendReq) {
 	for _, r := range group {
 		r.err = s.st.InTx(r.ctx, func(q store.Queries) error {
 			var err error
-			r.id, err = s.Enqueue(r.ctx, q, r.msg)
+			r.id, err = s.EnqueueSealed(r.ctx, q, r.msg)
 			return err
 		})
 	}

@@ -18,8 +18,8 @@ type FederationQueries interface {
 	// that caused the message. A reused envelope ID is ErrConflict.
 	InsertOutbox(ctx context.Context, m OutboxMessage, lane int) error
 	// PendingOutbox returns up to limit pending deliveries to recipient in
-	// lane, oldest (lowest Seq) first, each with its message.
-	PendingOutbox(ctx context.Context, recipient string, lane, limit int) ([]OutboxItem, error)
+	// any of lanes, oldest (lowest Seq) first, each with its message.
+	PendingOutbox(ctx context.Context, recipient string, lanes []int, limit int) ([]OutboxItem, error)
 	// GetOutboxItem returns one delivery with its message.
 	GetOutboxItem(ctx context.Context, envelopeID, recipient string) (OutboxItem, error)
 	// SetOutboxSealed stores the sealed (signed) envelope of a delivery
@@ -200,9 +200,19 @@ func scanOutboxItem(s interface{ Scan(...any) error }) (OutboxItem, error) {
 	return it, err
 }
 
-func (q queries) PendingOutbox(ctx context.Context, recipient string, lane, limit int) ([]OutboxItem, error) {
+func (q queries) PendingOutbox(ctx context.Context, recipient string, lanes []int, limit int) ([]OutboxItem, error) {
+	if len(lanes) == 0 {
+		return []OutboxItem{}, nil
+	}
+	args := make([]any, 0, len(lanes)+2)
+	args = append(args, recipient)
+	for _, l := range lanes {
+		args = append(args, l)
+	}
+	args = append(args, limit)
+	in := strings.Repeat("?, ", len(lanes)-1) + "?"
 	rows, err := q.query(ctx, `SELECT `+outboxItemCols+` FROM fed_outbox o JOIN fed_messages m ON m.envelope_id = o.envelope_id
-		WHERE o.recipient = ? AND o.lane = ? AND o.state = 0 ORDER BY o.seq LIMIT ?`, recipient, lane, limit)
+		WHERE o.recipient = ? AND o.state = 0 AND o.lane IN (`+in+`) ORDER BY o.seq LIMIT ?`, args...)
 	return collect(rows, err, func(r *sql.Rows) (OutboxItem, error) { return scanOutboxItem(r) })
 }
 

@@ -23,7 +23,8 @@ func TestThroughputProfile(t *testing.T) {
 	if testing.Short() || !testing.Verbose() {
 		t.Skip("profiling aid; run with -v")
 	}
-	res, err := Run(t.Context(), Options{Dir: t.TempDir(), Messages: 3000, OfferedFor: time.Second})
+	res, err := Run(t.Context(), Options{Dir: t.TempDir(), Messages: 3000, OfferedFor: time.Second,
+		Progress: func(s string) { t.Log(s) }})
 	if err != nil {
 		t.Fatal(err)
 	}

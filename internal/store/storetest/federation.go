@@ -24,7 +24,7 @@ func testOutboxLifecycle(t *testing.T, s *store.SQL) {
 	if err := s.InsertOutbox(ctx, outboxMsg(fmt.Sprintf("%032x", 0), "CN"), 0); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("reused envelope id: %v, want ErrConflict", err)
 	}
-	got, err := s.PendingOutbox(ctx, "CN", 0, 10)
+	got, err := s.PendingOutbox(ctx, "CN", []int{0}, 10)
 	if err != nil || len(got) != 3 {
 		t.Fatalf("PendingOutbox lane 0 = %d, %v; want 3", len(got), err)
 	}
@@ -38,8 +38,21 @@ func testOutboxLifecycle(t *testing.T, s *store.SQL) {
 		fmt.Sprint(m.Recipients) != "[CN RU]" || !m.Created.Equal(t0) || got[0].Sealed != nil || got[0].State != store.OutboxPending {
 		t.Fatalf("pending item = %+v", got[0])
 	}
-	if l, _ := s.PendingOutbox(ctx, "CN", 0, 2); len(l) != 2 {
+	if l, _ := s.PendingOutbox(ctx, "CN", []int{0}, 2); len(l) != 2 {
 		t.Fatalf("limit ignored: %d", len(l))
+	}
+	// Several lanes at once: all of them, interleaved in seq order.
+	both, err := s.PendingOutbox(ctx, "CN", []int{1, 0}, 10)
+	if err != nil || len(both) != 5 {
+		t.Fatalf("PendingOutbox lanes 0 and 1 = %d, %v; want 5", len(both), err)
+	}
+	for i, it := range both {
+		if it.Message.EnvelopeID != fmt.Sprintf("%032x", i) || it.Lane != i%2 {
+			t.Fatalf("lanes 0 and 1: item %d = %s in lane %d", i, it.Message.EnvelopeID, it.Lane)
+		}
+	}
+	if l, _ := s.PendingOutbox(ctx, "CN", []int{2, 3}, 10); len(l) != 0 {
+		t.Fatalf("empty lanes: %d items", len(l))
 	}
 	id := m.EnvelopeID
 	// Sealed bytes are written once, so every attempt sends the same bytes.
@@ -75,7 +88,7 @@ func testOutboxLifecycle(t *testing.T, s *store.SQL) {
 	if err := s.MarkOutboxFailed(ctx, id2, "CN", t0, "peer refused: bad signature"); err != nil {
 		t.Fatal(err)
 	}
-	if l, _ := s.PendingOutbox(ctx, "CN", 0, 10); len(l) != 1 {
+	if l, _ := s.PendingOutbox(ctx, "CN", []int{0}, 10); len(l) != 1 {
 		t.Fatalf("pending after deliver and fail = %d, want 1", len(l))
 	}
 	stats, _ = s.OutboxStats(ctx)
@@ -141,7 +154,7 @@ func testOutboxInTx(t *testing.T, s *store.SQL) {
 	if !errors.Is(err, boom) {
 		t.Fatal(err)
 	}
-	if l, _ := s.PendingOutbox(ctx, "CN", 0, 10); len(l) != 0 {
+	if l, _ := s.PendingOutbox(ctx, "CN", []int{0}, 10); len(l) != 0 {
 		t.Fatalf("outbox row survived a rolled-back transaction: %+v", l)
 	}
 	err = s.InTx(ctx, func(q store.Queries) error {
@@ -151,7 +164,7 @@ func testOutboxInTx(t *testing.T, s *store.SQL) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l, _ := s.PendingOutbox(ctx, "CN", 0, 10); len(l) != 1 {
+	if l, _ := s.PendingOutbox(ctx, "CN", []int{0}, 10); len(l) != 1 {
 		t.Fatalf("committed outbox row missing: %d", len(l))
 	}
 }
