@@ -418,18 +418,19 @@ func (s *Service) commit(ctx context.Context, peer store.Peer, items []*item) {
 			// transaction, in one statement after the loop.
 			var recorded []ledger.Entry
 			for i, it := range todo {
-				prev, err := q.GetInbox(ctx, it.id)
-				if err == nil {
+				added, err := q.AddInbox(ctx, store.InboxEntry{EnvelopeID: it.id, Sender: peer.Party, Type: it.signed.Header.Type,
+					Conversation: it.conv, Created: it.signed.Header.Created, Received: it.received, EnvelopeHash: it.hash,
+					Envelope: it.raw})
+				if err != nil {
+					return err
+				}
+				if !added {
+					prev, err := q.GetInbox(ctx, it.id)
+					if err != nil {
+						return err
+					}
 					dups[i], firsts[i], conflicts[i] = true, prev.Received, prev.EnvelopeHash != it.hash
 					continue
-				}
-				if !errors.Is(err, store.ErrNotFound) {
-					return err
-				}
-				if err := q.InsertInbox(ctx, store.InboxEntry{EnvelopeID: it.id, Sender: peer.Party, Type: it.signed.Header.Type,
-					Conversation: it.conv, Created: it.signed.Header.Created, Received: it.received, EnvelopeHash: it.hash,
-					Envelope: it.raw}); err != nil {
-					return err
 				}
 				if e, ok, err := envelopeEntry(ledger.KindEnvelopeReceived, it.signed.Header, it.received); err != nil {
 					return err

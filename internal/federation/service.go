@@ -222,22 +222,42 @@ func (s *Service) Seal(msg Message) (*Sealed, error) {
 // Enqueue does. A Sealed is enqueued once; enqueueing it again fails with
 // a conflict.
 func (s *Service) EnqueueSealed(ctx context.Context, q store.Queries, sm *Sealed) (string, error) {
-	msg := sm.msg
-	for _, r := range msg.Recipients {
-		if err := s.checkPaired(ctx, q, r); err != nil {
-			return "", err
-		}
-	}
-	err := q.InsertOutbox(ctx, store.OutboxMessage{EnvelopeID: msg.ID, Type: msg.Type, Conversation: msg.Conversation,
-		InReplyTo: msg.InReplyTo, Exercise: msg.Exercise, Marking: msg.Marking, Recipients: msg.Recipients,
-		Created: msg.Created, Payload: msg.Payload, Attachments: sm.atts, Signed: sm.signed}, laneOf(msg.Conversation, msg.ID))
-	if err != nil {
-		return "", fmt.Errorf("federation: enqueue %s: %w", msg.ID, err)
-	}
-	if err := recordEnvelope(ctx, q, ledger.KindEnvelopeSent, sm.header, msg.Created); err != nil {
+	if err := s.EnqueueAll(ctx, q, []*Sealed{sm}); err != nil {
 		return "", err
 	}
-	return msg.ID, nil
+	return sm.msg.ID, nil
+}
+
+// EnqueueAll records sealed messages in the outbox through q, in order,
+// as EnqueueSealed does for each, with one ledger append for them all.
+func (s *Service) EnqueueAll(ctx context.Context, q store.Queries, sms []*Sealed) error {
+	entries := make([]ledger.Entry, 0, len(sms))
+	for _, sm := range sms {
+		msg := sm.msg
+		for _, r := range msg.Recipients {
+			if err := s.checkPaired(ctx, q, r); err != nil {
+				return err
+			}
+		}
+		err := q.InsertOutbox(ctx, store.OutboxMessage{EnvelopeID: msg.ID, Type: msg.Type, Conversation: msg.Conversation,
+			InReplyTo: msg.InReplyTo, Exercise: msg.Exercise, Marking: msg.Marking, Recipients: msg.Recipients,
+			Created: msg.Created, Payload: msg.Payload, Attachments: sm.atts, Signed: sm.signed}, laneOf(msg.Conversation, msg.ID))
+		if err != nil {
+			return fmt.Errorf("federation: enqueue %s: %w", msg.ID, err)
+		}
+		e, ok, err := envelopeEntry(ledger.KindEnvelopeSent, sm.header, msg.Created)
+		if err != nil {
+			return err
+		}
+		if ok {
+			entries = append(entries, e)
+		}
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	_, err := ledger.AppendBatch(ctx, q, entries)
+	return err
 }
 
 // checkPaired fails with ErrUnknownPeer unless party is a paired peer.
@@ -257,23 +277,12 @@ func (s *Service) checkPaired(ctx context.Context, q store.Queries, party string
 	return nil
 }
 
-// recordEnvelope appends an envelope sent or received to the node's
-// ledger, in the transaction that records it in the outbox or inbox. The
+// envelopeEntry is the ledger entry of an envelope sent or received,
+// appended in the transaction that records it in the outbox or inbox. The
 // body is the signed header's canonical JSON, the bytes its signature
-// covers, the same on both sides. The cosigning
-// exchange's own envelopes (ledger.*) are not recorded: each would grow
-// the log that its cosignature is for.
-func recordEnvelope(ctx context.Context, q store.Queries, kind string, h envelope.Header, at time.Time) error {
-	e, ok, err := envelopeEntry(kind, h, at)
-	if err != nil || !ok {
-		return err
-	}
-	_, err = ledger.Append(ctx, q, e)
-	return err
-}
-
-// envelopeEntry is the ledger entry of an envelope; false for the
-// cosigning exchange's own.
+// covers, the same on both sides. The cosigning exchange's own envelopes
+// (ledger.*) are not recorded (false): each would grow the log that its
+// cosignature is for.
 func envelopeEntry(kind string, h envelope.Header, at time.Time) (ledger.Entry, bool, error) {
 	if strings.HasPrefix(h.Type, "ledger.") {
 		return ledger.Entry{}, false, nil
@@ -338,19 +347,14 @@ func (s *Service) commitSends(group []*sendReq) {
 		}
 	}()
 	if len(group) > 1 {
-		ids := make([]string, len(group))
-		err := s.st.InTx(group[0].ctx, func(q store.Queries) error {
-			for i, r := range group {
-				var err error
-				if ids[i], err = s.EnqueueSealed(r.ctx, q, r.msg); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+		sms := make([]*Sealed, len(group))
+		for i, r := range group {
+			sms[i] = r.msg
+		}
+		err := s.st.InTx(group[0].ctx, func(q store.Queries) error { return s.EnqueueAll(group[0].ctx, q, sms) })
 		if err == nil {
-			for i, r := range group {
-				r.id = ids[i]
+			for _, r := range group {
+				r.id = r.msg.ID()
 			}
 			s.Kick()
 			return

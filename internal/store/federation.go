@@ -54,6 +54,12 @@ type FederationQueries interface {
 	// envelope ID is ErrConflict, which is what makes application happen
 	// at most once.
 	InsertInbox(ctx context.Context, e InboxEntry) error
+	// AddInbox records an applied envelope unless its ID was recorded
+	// before, and reports whether it did: one statement where GetInbox
+	// and InsertInbox would be two, and no failed statement to abort a
+	// PostgreSQL transaction. A concurrent transaction adding the same ID
+	// is waited for, then seen as recorded before.
+	AddInbox(ctx context.Context, e InboxEntry) (bool, error)
 	GetInbox(ctx context.Context, envelopeID string) (InboxEntry, error)
 	// CountInbox counts the envelopes applied from sender.
 	CountInbox(ctx context.Context, sender string) (int64, error)
@@ -368,6 +374,16 @@ func (q queries) InsertInbox(ctx context.Context, e InboxEntry) error {
 	_, err := q.exec(ctx, `INSERT INTO fed_inbox (`+inboxCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.EnvelopeID, e.Sender, e.Type, e.Conversation, micros(e.Created), micros(e.Received), e.EnvelopeHash, nonNil(e.Envelope), nonNil(e.Receipt))
 	return err
+}
+
+func (q queries) AddInbox(ctx context.Context, e InboxEntry) (bool, error) {
+	res, err := q.exec(ctx, `INSERT INTO fed_inbox (`+inboxCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (envelope_id) DO NOTHING`,
+		e.EnvelopeID, e.Sender, e.Type, e.Conversation, micros(e.Created), micros(e.Received), e.EnvelopeHash, nonNil(e.Envelope), nonNil(e.Receipt))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 func (q queries) GetInbox(ctx context.Context, envelopeID string) (InboxEntry, error) {

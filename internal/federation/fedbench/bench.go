@@ -285,14 +285,7 @@ func enqueue(ctx context.Context, us *benchNode, o Options) error {
 		if err = c.err; err != nil {
 			continue
 		}
-		err = st.InTx(ctx, func(q store.Queries) error {
-			for _, sm := range c.msgs {
-				if _, err := f.EnqueueSealed(ctx, q, sm); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+		err = st.InTx(ctx, func(q store.Queries) error { return f.EnqueueAll(ctx, q, c.msgs) })
 		f.Kick()
 	}
 	if err == nil {

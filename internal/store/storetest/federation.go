@@ -216,6 +216,33 @@ func testInbox(t *testing.T, s *store.SQL) {
 	if n, err := s.CountInbox(ctx, "US"); err != nil || n != 1 {
 		t.Fatalf("CountInbox = %d, %v", n, err)
 	}
+	// AddInbox: new, then recorded before (the first entry kept), inside
+	// a transaction that goes on after the refusal.
+	err = s.InTx(ctx, func(q store.Queries) error {
+		f := e
+		f.EnvelopeID = "f0"
+		if added, err := q.AddInbox(ctx, f); err != nil || !added {
+			return fmt.Errorf("AddInbox new = %v, %v", added, err)
+		}
+		f.Receipt = []byte("other")
+		if added, err := q.AddInbox(ctx, f); err != nil || added {
+			return fmt.Errorf("AddInbox again = %v, %v", added, err)
+		}
+		if added, err := q.AddInbox(ctx, e); err != nil || added {
+			return fmt.Errorf("AddInbox of an InsertInbox entry = %v, %v", added, err)
+		}
+		got, err := q.GetInbox(ctx, "f0")
+		if err != nil || string(got.Receipt) != "rcpt" {
+			return fmt.Errorf("after AddInbox twice: %+v, %v", got, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.CountInbox(ctx, "US"); err != nil || n != 2 {
+		t.Fatalf("CountInbox after AddInbox = %d, %v", n, err)
+	}
 }
 
 func testPeerKeys(t *testing.T, s *store.SQL) {
