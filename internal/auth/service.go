@@ -71,30 +71,43 @@ type NewUser struct {
 
 var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,63}$`)
 
+// The messages of account and token validation; the console translates
+// them by code.
+var (
+	msgUsername      = validation.Define("auth.username", "2-64 characters of a-z, 0-9, '.', '_' and '-'")
+	msgRolesRequired = validation.Define("auth.roles_required", "at least one role is required")
+	msgUnknownRole   = validation.Define("auth.unknown_role", "unknown role {role}; roles are admin, liaison_officer, central_authority, analyst, supervisor, auditor")
+	msgPassword      = validation.Define("auth.password", "must be 12 to 256 characters")
+	msgLanguage      = validation.Define("auth.language", "must be en or zh-CN")
+	msgNoAgency      = validation.Define("auth.no_agency", "no agency {agency} on this node")
+	msgUsernameTaken = validation.Define("auth.username_taken", "is already taken")
+	msgTokenTTL      = validation.Define("auth.token_ttl", "must be between 0 (no expiry) and 366 days")
+)
+
 // Languages are the console languages.
 var Languages = []string{"en", "zh-CN"}
 
 func (n *NewUser) validate() error {
 	var errs validation.Errors
-	errs.Match("username", n.Username, usernameRE, "2-64 characters of a-z, 0-9, '.', '_' and '-'")
+	errs.Match("username", n.Username, usernameRE, msgUsername)
 	errs.Required("display_name", n.DisplayName, 200)
 	errs.Required("agency", n.Agency, 64)
 	if len(n.Roles) == 0 {
-		errs.Add("roles", "at least one role is required")
+		errs.Report("roles", msgRolesRequired, nil)
 	}
 	for _, r := range n.Roles {
 		if !ValidRole(r) {
-			errs.Add("roles", "unknown role "+quote(r)+"; roles are admin, liaison_officer, central_authority, analyst, supervisor, auditor")
+			errs.Report("roles", msgUnknownRole, validation.Params{"role": quote(r)})
 		}
 	}
 	if l := len([]rune(n.Password)); l < MinPasswordLen || l > MaxPasswordLen {
-		errs.Add("password", "must be 12 to 256 characters")
+		errs.Report("password", msgPassword, nil)
 	}
 	if n.Language == "" {
 		n.Language = "en"
 	}
 	if !slices.Contains(Languages, n.Language) {
-		errs.Add("language", "must be en or zh-CN")
+		errs.Report("language", msgLanguage, nil)
 	}
 	if n.TimeZone == "" {
 		n.TimeZone = "UTC"
@@ -124,12 +137,12 @@ func (s *Service) CreateUser(ctx context.Context, actor string, n NewUser) (stor
 		Created: s.Clock.Now()}
 	err = s.Store.InTx(ctx, func(q store.Queries) error {
 		if _, err := q.GetAgency(ctx, n.Agency); errors.Is(err, store.ErrNotFound) {
-			return validation.Errors{{Field: "agency", Detail: "no agency " + quote(n.Agency) + " on this node"}}
+			return validation.Errors{msgNoAgency.On("agency", validation.Params{"agency": quote(n.Agency)})}
 		} else if err != nil {
 			return err
 		}
 		if err := q.CreateUser(ctx, u); errors.Is(err, store.ErrConflict) {
-			return validation.Errors{{Field: "username", Detail: "is already taken"}}
+			return validation.Errors{msgUsernameTaken.On("username", nil)}
 		} else if err != nil {
 			return err
 		}
@@ -168,7 +181,7 @@ func (s *Service) CreateToken(ctx context.Context, actor, userID, name string, t
 	var errs validation.Errors
 	errs.Required("name", name, 100)
 	if ttl < 0 || ttl > MaxTokenTTL {
-		errs.Add("ttl", "must be between 0 (no expiry) and 366 days")
+		errs.Report("ttl", msgTokenTTL, nil)
 	}
 	if err := errs.Err(); err != nil {
 		return "", tok, err

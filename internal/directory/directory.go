@@ -29,13 +29,30 @@ var AgencyKinds = []string{"justice", "police", "homeland_security", "cert", "pr
 
 var agencyCode = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{0,31}$`)
 
+// The messages of directory validation; the console translates them by
+// code.
+var (
+	msgAgencyCode   = validation.Define("directory.agency_code", "1-32 characters of A-Z, 0-9 and '-'")
+	msgAgencyKind   = validation.Define("directory.agency_kind", "must be one of justice, police, homeland_security, cert, prosecutor, regulator, other")
+	msgAgencyExists = validation.Define("directory.agency_exists", "agency {agency} already exists")
+	msgLanguages    = validation.Define("directory.languages", "list 1-10 languages (e.g. en, zh)")
+	msgLanguage     = validation.Define("directory.language", "{language} is not a language code such as en or zh")
+	msgPhoneOrEmail = validation.Define("directory.phone_or_email", "a contact needs a phone number or an e-mail address")
+	msgNoAgency     = validation.Define("directory.no_agency", "no agency {agency} on this node")
+	msgPosition     = validation.Define("directory.position", "must be primary or backup")
+	msgShiftTime    = validation.Define("directory.shift_time", "is required (RFC 3339 time)")
+	msgShiftOrder   = validation.Define("directory.shift_order", "must be after start")
+	msgShiftLength  = validation.Define("directory.shift_length", "a shift lasts at most 7 days")
+	msgNoContact    = validation.Define("directory.no_contact", "no such contact")
+)
+
 // CreateAgency adds an agency.
 func (s *Service) CreateAgency(ctx context.Context, actor string, a store.Agency) (store.Agency, error) {
 	var errs validation.Errors
-	errs.Match("code", a.Code, agencyCode, "1-32 characters of A-Z, 0-9 and '-'")
+	errs.Match("code", a.Code, agencyCode, msgAgencyCode)
 	errs.Required("name", a.Name, 200)
 	if !slices.Contains(AgencyKinds, a.Kind) {
-		errs.Add("kind", "must be one of justice, police, homeland_security, cert, prosecutor, regulator, other")
+		errs.Report("kind", msgAgencyKind, nil)
 	}
 	if err := errs.Err(); err != nil {
 		return a, err
@@ -43,7 +60,7 @@ func (s *Service) CreateAgency(ctx context.Context, actor string, a store.Agency
 	a.Created = s.Clock.Now()
 	err := s.Store.InTx(ctx, func(q store.Queries) error {
 		if err := q.CreateAgency(ctx, a); errors.Is(err, store.ErrConflict) {
-			return validation.Errors{{Field: "code", Detail: "agency " + a.Code + " already exists"}}
+			return validation.Errors{msgAgencyExists.On("code", validation.Params{"agency": a.Code})}
 		} else if err != nil {
 			return err
 		}
@@ -66,23 +83,23 @@ func (s *Service) CreateContact(ctx context.Context, actor string, c store.Conta
 	errs.Required("name", c.Name, 200)
 	errs.Required("role", c.Role, 200)
 	if len(c.Languages) == 0 || len(c.Languages) > 10 {
-		errs.Add("languages", "list 1-10 languages (e.g. en, zh)")
+		errs.Report("languages", msgLanguages, nil)
 	}
 	for _, l := range c.Languages {
 		if !languageRE.MatchString(l) {
-			errs.Add("languages", "\""+l+"\" is not a language code such as en or zh")
+			errs.Report("languages", msgLanguage, validation.Params{"language": "\"" + l + "\""})
 		}
 	}
 	errs.TimeZone("time_zone", c.TimeZone)
 	if c.Phone == "" && c.Email == "" {
-		errs.Add("phone", "a contact needs a phone number or an e-mail address")
+		errs.Report("phone", msgPhoneOrEmail, nil)
 	}
 	if c.Phone != "" && !phoneRE.MatchString(c.Phone) {
-		errs.Add("phone", "must be an international number starting with +")
+		errs.Report("phone", validation.MsgPhone, nil)
 	}
 	if c.Email != "" {
 		if a, err := mail.ParseAddress(c.Email); err != nil || a.Address != c.Email || len(c.Email) > 254 {
-			errs.Add("email", "must be a plain e-mail address")
+			errs.Report("email", validation.MsgEmail, nil)
 		}
 	}
 	if err := errs.Err(); err != nil {
@@ -91,7 +108,7 @@ func (s *Service) CreateContact(ctx context.Context, actor string, c store.Conta
 	c.ID, c.Created = auth.NewID(), s.Clock.Now()
 	err := s.Store.InTx(ctx, func(q store.Queries) error {
 		if _, err := q.GetAgency(ctx, c.Agency); errors.Is(err, store.ErrNotFound) {
-			return validation.Errors{{Field: "agency", Detail: "no agency " + c.Agency + " on this node"}}
+			return validation.Errors{msgNoAgency.On("agency", validation.Params{"agency": c.Agency})}
 		} else if err != nil {
 			return err
 		}
@@ -132,17 +149,17 @@ func (s *Service) CreateShift(ctx context.Context, actor string, sh store.Shift)
 	var errs validation.Errors
 	errs.Required("contact_id", sh.ContactID, 64)
 	if sh.Position != Primary && sh.Position != Backup {
-		errs.Add("position", "must be primary or backup")
+		errs.Report("position", msgPosition, nil)
 	}
 	if sh.Start.IsZero() {
-		errs.Add("start", "is required (RFC 3339 time)")
+		errs.Report("start", msgShiftTime, nil)
 	}
 	if sh.End.IsZero() {
-		errs.Add("end", "is required (RFC 3339 time)")
+		errs.Report("end", msgShiftTime, nil)
 	} else if !sh.End.After(sh.Start) {
-		errs.Add("end", "must be after start")
+		errs.Report("end", msgShiftOrder, nil)
 	} else if sh.End.Sub(sh.Start) > MaxShift {
-		errs.Add("end", "a shift lasts at most 7 days")
+		errs.Report("end", msgShiftLength, nil)
 	}
 	if err := errs.Err(); err != nil {
 		return sh, err
@@ -150,7 +167,7 @@ func (s *Service) CreateShift(ctx context.Context, actor string, sh store.Shift)
 	sh.ID, sh.Start, sh.End = auth.NewID(), sh.Start.UTC(), sh.End.UTC()
 	err := s.Store.InTx(ctx, func(q store.Queries) error {
 		if _, err := q.GetContact(ctx, sh.ContactID); errors.Is(err, store.ErrNotFound) {
-			return validation.Errors{{Field: "contact_id", Detail: "no such contact"}}
+			return validation.Errors{msgNoContact.On("contact_id", nil)}
 		} else if err != nil {
 			return err
 		}

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,7 +64,7 @@ const MaxDraftBytes = 1 << 20
 func DecodeDraft(b []byte) (Draft, error) {
 	var d Draft
 	if len(b) > MaxDraftBytes {
-		return d, validation.Errors{{Field: "(body)", Detail: fmt.Sprintf("larger than %d bytes", MaxDraftBytes)}}
+		return d, validation.Errors{validation.MsgTooLarge.On("(body)", validation.Params{"max": strconv.Itoa(MaxDraftBytes)})}
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -72,7 +72,7 @@ func DecodeDraft(b []byte) (Draft, error) {
 		return d, decodeError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return d, validation.Errors{{Field: "(body)", Detail: "must hold exactly one JSON object"}}
+		return d, validation.Errors{msgOneObject.On("(body)", nil)}
 	}
 	return d, d.Validate()
 }
@@ -85,12 +85,12 @@ func decodeError(err error) error {
 		if f == "" {
 			f = "(body)"
 		}
-		return validation.Errors{{Field: f, Detail: "has the wrong type"}}
+		return validation.Errors{msgWrongType.On(f, nil)}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return validation.Errors{{Field: f, Detail: "unknown field"}}
+		return validation.Errors{msgUnknownField.On(f, nil)}
 	}
-	return validation.Errors{{Field: "(body)", Detail: "malformed JSON"}}
+	return validation.Errors{msgMalformedJSON.On("(body)", nil)}
 }
 
 // Validate checks the draft against its type's schema, naming every bad
@@ -99,35 +99,35 @@ func (d *Draft) Validate() error {
 	var errs validation.Errors
 	s, ok := Lookup(d.Type)
 	if !ok {
-		errs.Add("type", "must be one of "+strings.Join(Types(), ", "))
+		errs.Report("type", msgType, validation.Params{"types": strings.Join(Types(), ", ")})
 	}
 	if !slices.Contains(Priorities, d.Priority) {
-		errs.Add("priority", "must be routine, urgent or emergency")
+		errs.Report("priority", msgPriority, nil)
 	} else if d.Type == EmergencyDisclosure && d.Priority != Emergency {
-		errs.Add("priority", "an emergency disclosure request has emergency priority")
+		errs.Report("priority", msgEmergencyPriority, nil)
 	}
 	if !partyRE.MatchString(d.To) {
-		errs.Add("to", "must be the requested party's code, such as CN")
+		errs.Report("to", msgTo, nil)
 	}
 	errs.Required("title", d.Title, 200)
 	for _, r := range d.VisibleTo {
 		if !auth.ValidRole(r) {
-			errs.Add("visible_to", fmt.Sprintf("%q is not a role", r))
+			errs.Report("visible_to", msgNotRole, validation.Params{"role": strconv.Quote(r)})
 		}
 	}
 	if d.Confidential && len(d.VisibleTo) == 0 {
-		errs.Add("visible_to", "a confidential request names the roles that may see it at the receiver")
+		errs.Report("visible_to", msgConfidential, nil)
 	}
 	if len(d.Conditions) > 20 {
-		errs.Add("conditions", "at most 20 conditions")
+		errs.Report("conditions", msgConditionsMax, validation.Params{"max": "20"})
 	}
 	for _, c := range d.Conditions {
 		if !slices.Contains(Conditions, c) && !(strings.HasPrefix(c, "other: ") && len(c) > 7 && len(c) <= 1000) {
-			errs.Add("conditions", fmt.Sprintf("%q must be one of %s, or \"other: \" and the condition", c, strings.Join(Conditions, ", ")))
+			errs.Report("conditions", msgCondition, validation.Params{"condition": strconv.Quote(c), "conditions": strings.Join(Conditions, ", ")})
 		}
 	}
 	if d.Type == Spontaneous && len(d.Conditions) == 0 {
-		errs.Add("conditions", "spontaneous information states the conditions of its use (Budapest Art. 26)")
+		errs.Report("conditions", msgSpontaneous, nil)
 	}
 	if ok {
 		out, ferrs := validateFields(s, d.Fields)
@@ -144,30 +144,31 @@ func validateFields(s Schema, in map[string]any) (map[string]any, validation.Err
 	out := map[string]any{}
 	for _, name := range slices.Sorted(maps.Keys(in)) {
 		if _, ok := s.Field(name); !ok {
-			errs.Add("fields."+name, "is not a field of "+string(s.Type)+" requests")
+			errs.Report("fields."+name, msgNotAField, validation.Params{"type": string(s.Type)})
 		}
 	}
 	for _, f := range s.Fields {
 		v, present := in[f.Name]
 		if !present || v == nil {
 			if f.Required {
-				errs.Add("fields."+f.Name, "is required: "+f.Doc)
+				errs.Report("fields."+f.Name, msgFieldRequired, validation.Params{"doc": f.Doc})
 			}
 			continue
 		}
 		nv, problem := checkValue(f, v)
-		if problem != "" {
-			errs.Add("fields."+f.Name, problem)
+		if problem != nil {
+			problem.Field = "fields." + f.Name
+			errs = append(errs, *problem)
 			continue
 		}
 		out[f.Name] = nv
 	}
 	// Rules across fields.
 	if st, _ := out["request_status"].(string); st != "" && st != "new" && out["earlier_reference"] == nil {
-		errs.Add("fields.earlier_reference", "is required for an extension or follow-up")
+		errs.Report("fields.earlier_reference", msgEarlierReference, nil)
 	}
 	if a, b := timeField(out, "time_range_start"), timeField(out, "time_range_end"); !a.IsZero() && !b.IsZero() && b.Before(a) {
-		errs.Add("fields.time_range_end", "must not be before time_range_start")
+		errs.Report("fields.time_range_end", msgTimeRange, nil)
 	}
 	return out, errs
 }

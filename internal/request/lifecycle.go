@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -117,10 +118,19 @@ var ErrTransition = errors.New("request: transition not allowed")
 // TransitionError is an action that is not allowed now; Allowed lists
 // what the caller may do instead (HTTP 409).
 type TransitionError struct {
-	Action  Action
-	Status  Status
-	Why     string
+	Action Action
+	Status Status
+	Why    string
+	// Code and Params say Why as a message (validation.Messages), for
+	// translation.
+	Code    string
+	Params  validation.Params
 	Allowed []Action
+}
+
+// refusal returns the error for action a refused from status st for why.
+func refusal(a Action, st Status, why validation.FieldError, allowed []Action) *TransitionError {
+	return &TransitionError{Action: a, Status: st, Why: why.Detail, Code: why.Code, Params: why.Params, Allowed: allowed}
 }
 
 func (e *TransitionError) Error() string {
@@ -171,10 +181,13 @@ type Event struct {
 	Data      EventData `json:"data"`
 
 	// Set by Fold: the statuses around the event, or why it had no effect
-	// (it lost a race with a concurrent event of the other party).
-	From Status `json:"from,omitempty"`
-	To   Status `json:"to,omitempty"`
-	Void string `json:"void,omitempty"`
+	// (it lost a race with a concurrent event of the other party); VoidWhy
+	// says the same as messages, for translation: the refused action
+	// (field "action") or the bad fields of what it carried.
+	From    Status            `json:"from,omitempty"`
+	To      Status            `json:"to,omitempty"`
+	Void    string            `json:"void,omitempty"`
+	VoidWhy validation.Errors `json:"-"`
 }
 
 // EventData is what an action carries.
@@ -290,7 +303,7 @@ func Allowed(c *Content, st *State, side Side) []Action {
 		if a == Deliver {
 			continue // the node's own doing, never a user's
 		}
-		if check(c, st, side, a) == "" {
+		if check(c, st, side, a).Detail == "" {
 			if a == Answer && st.Status == Answered && st.Completeness != "partial" {
 				continue
 			}
@@ -300,21 +313,22 @@ func Allowed(c *Content, st *State, side Side) []Action {
 	return out
 }
 
-// check says why side may not take action a now, or "".
-func check(c *Content, st *State, side Side, a Action) string {
+// check says why side may not take action a now (an error of the field
+// "action"), or returns an error with an empty Detail.
+func check(c *Content, st *State, side Side, a Action) validation.FieldError {
 	r, ok := rules[a]
 	switch {
 	case !ok:
-		return "no such action"
+		return msgNoSuchAction.On("action", nil)
 	case r.only != nil && !r.only(c.Type):
-		return "not an action of " + string(c.Type) + " requests"
+		return msgNotActionOfType.On("action", validation.Params{"type": string(c.Type)})
 	case side != r.side:
-		return "only the " + string(r.side) + " party may " + string(a)
+		return msgWrongSide.On("action", validation.Params{"side": string(r.side), "action": string(a)})
 	case !slices.Contains(r.from, st.Status),
 		a == Close && st.Status == Acknowledged && c.Type != Spontaneous:
-		return "not from " + string(st.Status)
+		return msgNotFrom.On("action", validation.Params{"status": string(st.Status)})
 	}
-	return ""
+	return validation.FieldError{}
 }
 
 // checkData validates what an event carries, naming the fields.
@@ -325,28 +339,28 @@ func checkData(c *Content, st *State, e *Event) validation.Errors {
 	switch e.Action {
 	case Refuse:
 		if !slices.Contains(Grounds, d.Ground) {
-			errs.Add("ground", "must be one of "+strings.Join(Grounds, ", "))
+			errs.Report("ground", msgGround, validation.Params{"grounds": strings.Join(Grounds, ", ")})
 		}
 		errs.Required("reasons", d.Reasons, 20000)
 	case Answer:
 		if d.Completeness != "full" && d.Completeness != "partial" {
-			errs.Add("completeness", "must be full or partial")
+			errs.Report("completeness", msgCompleteness, nil)
 		}
 		errs.Required("answer", d.Answer, 100000)
 		if st.Status == Answered && st.Completeness != "partial" {
-			errs.Add("completeness", "the request was answered in full already")
+			errs.Report("completeness", msgAnsweredInFull, nil)
 		}
 		if c.Type == Preservation && d.Completeness == "full" {
 			switch {
 			case d.PreservedUntil.IsZero():
-				errs.Add("preserved_until", "a full answer to a preservation request says until when the data are preserved")
+				errs.Report("preserved_until", msgPreservedUntil, nil)
 			case d.PreservedUntil.Before(e.At.Add(MinPreservation)):
-				errs.Add("preserved_until", "data are preserved at least 60 days (Budapest Art. 29(7))")
+				errs.Report("preserved_until", msgPreservedMin, nil)
 			}
 		}
 	case Extend:
 		if d.PreservedUntil.IsZero() || !d.PreservedUntil.After(st.PreservedUntil) {
-			errs.Add("preserved_until", "must be later than the current preserved-until date")
+			errs.Report("preserved_until", msgPreservedLater, nil)
 		}
 	case AskInfo, Postpone, Withdraw:
 		errs.Required("note", d.Note, 20000)
@@ -354,19 +368,19 @@ func checkData(c *Content, st *State, e *Event) validation.Errors {
 		errs.Required("note", d.Note, 20000)
 	case Link:
 		if !idRE.MatchString(d.LinkedMLA) {
-			errs.Add("linked_mla", "must be the ID of the MLA request that follows this one")
+			errs.Report("linked_mla", msgLinkedMLA, nil)
 		}
 	case Deliver:
 		if d.AckDue.IsZero() {
-			errs.Add("ack_due", "is required")
+			errs.Report("ack_due", validation.MsgRequired, nil)
 		}
 	case Send:
 		if d.Content == nil || d.Content.ID != c.ID {
-			errs.Add("content", "the send event carries the request")
+			errs.Report("content", msgSendContent, nil)
 		}
 	}
 	if len(d.Attachments) > MaxAttachments {
-		errs.Add("attachments", fmt.Sprintf("at most %d per event", MaxAttachments))
+		errs.Report("attachments", msgAttachmentsMax, validation.Params{"max": strconv.Itoa(MaxAttachments)})
 	}
 	return errs
 }
@@ -399,13 +413,13 @@ func Fold(c *Content, events []Event) (State, []Event) {
 	for i := range evs {
 		e := &evs[i]
 		st.Lamport = max(st.Lamport, e.Lamport)
-		e.From, e.To, e.Void = st.Status, "", ""
-		if why := check(c, &st, SideOf(c, e.Party), e.Action); why != "" {
-			e.Void = why
+		e.From, e.To, e.Void, e.VoidWhy = st.Status, "", "", nil
+		if why := check(c, &st, SideOf(c, e.Party), e.Action); why.Detail != "" {
+			e.Void, e.VoidWhy = why.Detail, validation.Errors{why}
 			continue
 		}
 		if errs := checkData(c, &st, e); len(errs) > 0 {
-			e.Void = errs.Error()
+			e.Void, e.VoidWhy = errs.Error(), errs
 			continue
 		}
 		apply(&st, rules[e.Action], e)

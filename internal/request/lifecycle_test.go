@@ -137,7 +137,7 @@ func TestSides(t *testing.T) {
 		if r.side == Requesting {
 			wrong = Requested
 		}
-		if check(c, &st, wrong, a) == "" {
+		if check(c, &st, wrong, a).Detail == "" {
 			t.Errorf("%s allowed to the %s side", a, wrong)
 		}
 	}

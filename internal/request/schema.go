@@ -1,7 +1,6 @@
 package request
 
 import (
-	"fmt"
 	"net/mail"
 	"regexp"
 	"slices"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/liaison-dev/liaison/internal/auth"
+	"github.com/liaison-dev/liaison/internal/validation"
 )
 
 // Type is a kind of request for assistance.
@@ -256,70 +256,70 @@ var (
 )
 
 // checkValue validates and normalises one field value, returning the
-// problem or "".
-func checkValue(f Field, v any) (any, string) {
+// problem (without its field name) or nil.
+func checkValue(f Field, v any) (any, *validation.FieldError) {
 	max := f.Max
 	switch f.Kind {
 	case Text, Email, Phone, Domain, Zone, Enum, Time:
 		s, ok := v.(string)
 		if !ok {
-			return nil, "must be a string"
+			return bad(msgString, nil)
 		}
 		s = strings.TrimSpace(s)
 		if s == "" {
-			return nil, "must not be empty"
+			return bad(msgEmpty, nil)
 		}
 		if max == 0 {
 			max = 500
 		}
 		if len([]rune(s)) > max {
-			return nil, "is longer than " + strconv.Itoa(max) + " characters"
+			return bad(validation.MsgTooLong, validation.Params{"max": strconv.Itoa(max)})
 		}
 		switch f.Kind {
 		case Email:
 			if a, err := mail.ParseAddress(s); err != nil || a.Address != s {
-				return nil, "must be a plain e-mail address"
+				return bad(validation.MsgEmail, nil)
 			}
 		case Phone:
 			if !phoneRE.MatchString(s) {
-				return nil, "must be an international number starting with +"
+				return bad(validation.MsgPhone, nil)
 			}
 		case Domain:
 			if len(s) > 253 || !domainRE.MatchString(s) {
-				return nil, "must be a domain name such as example.com"
+				return bad(msgDomain, nil)
 			}
 			s = strings.ToLower(strings.TrimSuffix(s, "."))
 		case Zone:
 			if _, err := time.LoadLocation(s); err != nil || strings.Contains(s, "..") || s == "Local" {
-				return nil, "must be an IANA time zone such as Asia/Shanghai"
+				return bad(validation.MsgTimeZone, nil)
 			}
 		case Enum:
 			if !slices.Contains(f.Values, s) {
-				return nil, "must be one of " + strings.Join(f.Values, ", ")
+				return bad(msgEnum, validation.Params{"values": strings.Join(f.Values, ", ")})
 			}
 		case Time:
 			t, err := time.Parse(time.RFC3339, s)
 			if err != nil {
-				return nil, "must be an RFC 3339 time with a zone, such as 2026-11-25T08:00:00+08:00"
+				return bad(msgTime, nil)
 			}
 			s = t.UTC().Format(time.RFC3339Nano)
 		}
-		return s, ""
+		return s, nil
 	case LongText:
 		s, ok := v.(string)
 		if !ok {
-			return nil, "must be a string"
+			return bad(msgString, nil)
 		}
 		if strings.TrimSpace(s) == "" {
-			return nil, "must not be empty"
+			return bad(msgEmpty, nil)
 		}
 		if max == 0 {
 			max = 20000
 		}
 		if len([]rune(s)) > max {
-			return nil, "is longer than " + strconv.Itoa(max) + " characters"
+			return bad(validation.MsgTooLong, validation.Params{"max": strconv.Itoa(max)})
 		}
-		return s, ""
+		return s, nil
 	case List, EnumList:
 		arr, ok := v.([]any)
 		if !ok {
@@ -331,38 +331,38 @@ func checkValue(f Field, v any) (any, string) {
 			}
 		}
 		if !ok {
-			return nil, "must be an array of strings"
+			return bad(msgArray, nil)
 		}
 		if len(arr) == 0 {
-			return nil, "must list at least one value"
+			return bad(msgListEmpty, nil)
 		}
 		if len(arr) > 100 {
-			return nil, "lists more than 100 values"
+			return bad(msgListMax, validation.Params{"max": "100"})
 		}
 		out := make([]string, 0, len(arr))
 		for i, x := range arr {
 			s, ok := x.(string)
 			if !ok || strings.TrimSpace(s) == "" {
-				return nil, fmt.Sprintf("item %d must be a non-empty string", i+1)
+				return bad(msgItemEmpty, validation.Params{"item": strconv.Itoa(i + 1)})
 			}
 			if len([]rune(s)) > 500 {
-				return nil, fmt.Sprintf("item %d is longer than 500 characters", i+1)
+				return bad(msgItemTooLong, validation.Params{"item": strconv.Itoa(i + 1), "max": "500"})
 			}
 			if f.Kind == EnumList && !slices.Contains(f.Values, s) {
-				return nil, fmt.Sprintf("item %d: %q is not one of %s", i+1, s, strings.Join(f.Values, ", "))
+				return bad(msgItemEnum, validation.Params{"item": strconv.Itoa(i + 1), "value": strconv.Quote(s), "values": strings.Join(f.Values, ", ")})
 			}
 			out = append(out, strings.TrimSpace(s))
 		}
-		return out, ""
+		return out, nil
 	case Bool:
 		b, ok := v.(bool)
 		if !ok {
-			return nil, "must be true or false"
+			return bad(msgBool, nil)
 		}
 		if f.MustBeTrue && !b {
-			return nil, "must be true: " + f.Doc
+			return bad(msgMustBeTrue, validation.Params{"doc": f.Doc})
 		}
-		return b, ""
+		return b, nil
 	case Amount:
 		var s string
 		switch x := v.(type) {
@@ -371,17 +371,22 @@ func checkValue(f Field, v any) (any, string) {
 		case float64:
 			s = strconv.FormatFloat(x, 'f', -1, 64)
 		default:
-			return nil, "must be a number"
+			return bad(msgNumber, nil)
 		}
 		if !amountRE.MatchString(s) {
-			return nil, "must be a positive amount with at most 4 decimals"
+			return bad(msgAmount, nil)
 		}
 		if f, err := strconv.ParseFloat(s, 64); err != nil || f <= 0 {
-			return nil, "must be greater than zero"
+			return bad(msgAmountNotZero, nil)
 		}
-		return s, ""
+		return s, nil
 	}
-	return nil, "has an unknown kind"
+	return bad(msgUnknownKind, nil)
+}
+
+func bad(m validation.Message, p validation.Params) (any, *validation.FieldError) {
+	e := m.On("", p)
+	return nil, &e
 }
 
 // JSONSchema returns the JSON Schema (2020-12) of a type's fields object,

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -125,7 +126,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, d Draft) (View,
 		return View{}, fmt.Errorf("%w: %s requests are made by %v", ErrForbidden, d.Type, ActorRoles(d.Type))
 	}
 	if d.To == s.Party {
-		return View{}, validation.Errors{{Field: "to", Detail: "a request goes to another party"}}
+		return View{}, validation.Errors{msgToSelf.On("to", nil)}
 	}
 	now := s.now()
 	id := auth.NewID()
@@ -134,7 +135,7 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, d Draft) (View,
 		VisibleTo: nonNil(d.VisibleTo), Conditions: nonNil(d.Conditions), Exercise: d.Exercise, Fields: d.Fields, CreatedBy: p.Actor(), Created: now}
 	err := s.Store.InTx(ctx, func(q store.Queries) error {
 		if _, err := q.GetPeer(ctx, d.To); errors.Is(err, store.ErrNotFound) {
-			return validation.Errors{{Field: "to", Detail: "no paired peer " + d.To}}
+			return validation.Errors{msgNoPeer.On("to", validation.Params{"party": d.To})}
 		} else if err != nil {
 			return err
 		}
@@ -266,7 +267,7 @@ type ActInput struct {
 // message to the other party commit together.
 func (s *Service) Act(ctx context.Context, p *auth.Principal, id string, a Action, in ActInput) (View, error) {
 	if a == Deliver {
-		return View{}, &TransitionError{Action: a, Status: "", Why: "delivery is recorded by the receiving node"}
+		return View{}, refusal(a, "", msgDeliverByNode.On("action", nil), nil)
 	}
 	var msg *federation.Message
 	err := s.Store.InTx(ctx, func(q store.Queries) error {
@@ -281,8 +282,8 @@ func (s *Service) Act(ctx context.Context, p *auth.Principal, id string, a Actio
 			return fmt.Errorf("%w: %s requests are handled by %v", ErrForbidden, l.c.Type, ActorRoles(l.c.Type))
 		}
 		side := SideOf(&l.c, s.Party)
-		if why := check(&l.c, &l.st, side, a); why != "" {
-			return &TransitionError{Action: a, Status: l.st.Status, Why: why, Allowed: Allowed(&l.c, &l.st, side)}
+		if why := check(&l.c, &l.st, side, a); why.Detail != "" {
+			return refusal(a, l.st.Status, why, Allowed(&l.c, &l.st, side))
 		}
 		e := Event{ID: auth.NewID(), RequestID: id, Lamport: l.st.Lamport + 1, Party: s.Party, Action: a, Actor: p.Actor(), At: s.now(), Data: in.EventData}
 		e.Data.AckDue, e.Data.AnswerDue, e.Data.AnswerFixed, e.Data.Policy, e.Data.Content, e.Data.Attachments = time.Time{}, time.Time{}, false, "", nil, nil
@@ -370,29 +371,29 @@ func DecodeEvent(b []byte) (Event, error) {
 	e := w.Event
 	var errs validation.Errors
 	if !idRE.MatchString(e.ID) {
-		errs.Add("event.id", "must be 32 hex digits")
+		errs.Report("event.id", validation.MsgHexID, nil)
 	}
 	if !idRE.MatchString(e.RequestID) {
-		errs.Add("event.request_id", "must be 32 hex digits")
+		errs.Report("event.request_id", validation.MsgHexID, nil)
 	}
 	if _, ok := rules[e.Action]; !ok {
-		errs.Add("event.action", "unknown action")
+		errs.Report("event.action", msgUnknownAction, nil)
 	}
 	if e.Lamport < 1 || e.Lamport > 1<<40 {
-		errs.Add("event.lamport", "out of range")
+		errs.Report("event.lamport", validation.MsgOutOfRange, nil)
 	}
 	if e.At.IsZero() {
-		errs.Add("event.at", "is required")
+		errs.Report("event.at", validation.MsgRequired, nil)
 	}
 	if !partyRE.MatchString(e.Party) {
-		errs.Add("event.party", "must be a party code")
+		errs.Report("event.party", validation.MsgPartyCode, nil)
 	}
 	errs.MaxLen("event.actor", e.Actor, 200)
 	if e.Void != "" || e.From != "" || e.To != "" {
-		errs.Add("event", "derived fields are not sent")
+		errs.Report("event", msgDerivedFields, nil)
 	}
 	if (e.Action == Send) != (e.Data.Content != nil) {
-		errs.Add("event.data.content", "is carried by send events only, and by every one")
+		errs.Report("event.data.content", msgContentSendOnly, nil)
 	}
 	if c := e.Data.Content; c != nil {
 		d := Draft{Type: c.Type, Priority: c.Priority, To: c.Requested, Title: c.Title, Confidential: c.Confidential,
@@ -400,14 +401,15 @@ func DecodeEvent(b []byte) (Event, error) {
 		if err := d.Validate(); err != nil {
 			fe, _ := validation.As(err)
 			for _, f := range fe {
-				errs.Add("event.data.content."+f.Field, f.Detail)
+				f.Field = "event.data.content." + f.Field
+				errs = append(errs, f)
 			}
 		}
 		if c.ID != e.RequestID {
-			errs.Add("event.data.content.id", "must be the event's request")
+			errs.Report("event.data.content.id", msgContentID, nil)
 		}
 		if c.Requesting != e.Party {
-			errs.Add("event.data.content.requesting", "must be the sender")
+			errs.Report("event.data.content.requesting", msgContentSender, nil)
 		}
 	}
 	return e, errs.Err()
@@ -659,7 +661,7 @@ var attName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._ -]{0,199}$`)
 // with the caller's next action that attaches files (and with Send).
 func (s *Service) AddAttachment(ctx context.Context, p *auth.Principal, id, name string, r io.Reader) (store.RequestAttachment, error) {
 	if !attName.MatchString(name) || strings.Contains(name, "..") {
-		return store.RequestAttachment{}, validation.Errors{{Field: "name", Detail: "1-200 characters of letters, digits, space, '.', '_' and '-'"}}
+		return store.RequestAttachment{}, validation.Errors{validation.MsgFileName.On("name", nil)}
 	}
 	l, err := load(ctx, s.Store, id)
 	if err != nil {
@@ -689,7 +691,7 @@ func (s *Service) AddAttachment(ctx context.Context, p *auth.Principal, id, name
 		err = cerr
 	}
 	if err == nil && n > MaxAttachment {
-		err = validation.Errors{{Field: "file", Detail: fmt.Sprintf("larger than %d bytes", MaxAttachment)}}
+		err = validation.Errors{validation.MsgTooLarge.On("file", validation.Params{"max": strconv.Itoa(MaxAttachment)})}
 	}
 	if err != nil {
 		os.Remove(a.Path)

@@ -77,6 +77,22 @@ var (
 	partyRE = regexp.MustCompile(`^[A-Z][A-Z0-9-]{1,15}$`)
 )
 
+// The messages of sample validation; the console translates them by code.
+var (
+	msgReportName    = validation.Define("sample.report_name", "a document is the analysis of a report: name the report")
+	msgDocumentNames = validation.Define("sample.document_malware", "documents are not malware; use about to name what the report covers")
+	msgKind          = validation.Define("sample.kind", `must be "sample" or "document"`)
+	msgName          = validation.Define("sample.name", "must be a file name of 1-255 characters without control characters or slashes")
+	msgMIMEType      = validation.Define("sample.mime_type", "is not a media type")
+	msgMalwareID     = validation.Define("sample.malware_id", "must be a malware--UUID identifier")
+	msgAboutMax      = validation.Define("sample.about_max", "at most {max} ids")
+	msgSTIXID        = validation.Define("sample.stix_id", "is not a STIX identifier")
+	msgTLP           = validation.Define("sample.tlp", "is not a TLP level")
+	msgParty         = validation.Define("sample.party", "is not a party code")
+	msgRecipients    = validation.Define("sample.recipients", "named recipients are for TLP:RED only")
+	msgFormat        = validation.Define("sample.format", `must be "raw" or "zip"`)
+)
+
 // Validate checks n and fills defaults.
 func (n *NewSample) Validate() error {
 	var errs validation.Errors
@@ -92,44 +108,44 @@ func (n *NewSample) Validate() error {
 		}
 	case store.SampleDocument:
 		if n.ReportName == "" {
-			errs.Add("report_name", "a document is the analysis of a report: name the report")
+			errs.Report("report_name", msgReportName, nil)
 		}
 		if n.MalwareName != "" || n.MalwareID != "" {
-			errs.Add("malware_name", "documents are not malware; use about to name what the report covers")
+			errs.Report("malware_name", msgDocumentNames, nil)
 		}
 	default:
-		errs.Add("kind", `must be "sample" or "document"`)
+		errs.Report("kind", msgKind, nil)
 	}
 	if !nameRE.MatchString(n.Name) || n.Name == "." || n.Name == ".." {
-		errs.Add("name", "must be a file name of 1-255 characters without control characters or slashes")
+		errs.Report("name", msgName, nil)
 	}
 	if n.MIMEType != "" && !mimeRE.MatchString(n.MIMEType) {
-		errs.Add("mime_type", "is not a media type")
+		errs.Report("mime_type", msgMIMEType, nil)
 	}
 	errs.MaxLen("malware_name", n.MalwareName, 250)
 	if n.MalwareID != "" && (!stix.ValidID(n.MalwareID) || !strings.HasPrefix(n.MalwareID, "malware--")) {
-		errs.Add("malware_id", "must be a malware--UUID identifier")
+		errs.Report("malware_id", msgMalwareID, nil)
 	}
 	errs.MaxLen("report_name", n.ReportName, 250)
 	errs.MaxLen("report_description", n.ReportDescription, 10000)
 	if len(n.About) > 100 {
-		errs.Add("about", "at most 100 ids")
+		errs.Report("about", msgAboutMax, validation.Params{"max": "100"})
 	}
 	for i, id := range n.About {
 		if !stix.ValidID(id) {
-			errs.Add(fmt.Sprintf("about[%d]", i), "is not a STIX identifier")
+			errs.Report(fmt.Sprintf("about[%d]", i), msgSTIXID, nil)
 		}
 	}
 	if n.TLP < marking.Clear || n.TLP > marking.Red {
-		errs.Add("tlp", "is not a TLP level")
+		errs.Report("tlp", msgTLP, nil)
 	}
 	for i, p := range n.Recipients {
 		if !partyRE.MatchString(p) {
-			errs.Add(fmt.Sprintf("recipients[%d]", i), "is not a party code")
+			errs.Report(fmt.Sprintf("recipients[%d]", i), msgParty, nil)
 		}
 	}
 	if len(n.Recipients) > 0 && n.TLP != marking.Red {
-		errs.Add("recipients", "named recipients are for TLP:RED only")
+		errs.Report("recipients", msgRecipients, nil)
 	}
 	return errs.Err()
 }
@@ -254,7 +270,7 @@ const (
 // holds a truncated or unverified copy, which the caller must discard.
 func (s *Service) Write(ctx context.Context, actor, sha, format string, w io.Writer) error {
 	if format != FormatRaw && format != FormatZip {
-		return validation.Errors{{Field: "format", Detail: `must be "raw" or "zip"`}}
+		return validation.Errors{msgFormat.On("format", nil)}
 	}
 	smp, err := s.Store.GetSample(ctx, sha)
 	if err != nil {
