@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/liaison-dev/liaison/internal/auth"
 	"github.com/liaison-dev/liaison/internal/casework"
@@ -288,5 +289,78 @@ func TestUploadsThroughTheConsole(t *testing.T) {
 	o.login("us-officer", demo.Password)
 	if code, _, _ := o.get("/intel/samples/" + hexsum + "?format=raw"); code != http.StatusForbidden {
 		t.Fatalf("officer hand-out: %d", code)
+	}
+}
+
+// TestDomainMessagesInChinese: the domain's validation and transition
+// messages reach a Chinese page in Chinese, through the catalogues.
+func TestDomainMessagesInChinese(t *testing.T) {
+	w := world(t)
+	us, cn := nodeURL(t, w, "US"), nodeURL(t, w, "CN")
+	as := func(base, user, lang string) (*browser, string) {
+		b := newBrowser(t, base)
+		_, tok := b.login(user, demo.Password)
+		if code, _, _ := b.post("/settings", url.Values{"csrf": {tok}, "language": {lang}, "next": {"/"}}); code != http.StatusSeeOther {
+			t.Fatalf("switch to %s = %d", lang, code)
+		}
+		return b, tok
+	}
+	b, tok := as(us, "us-officer", "zh-CN")
+	form := url.Values{"csrf": {tok}, "type": {"preservation"}, "to": {"CN"}, "priority": {"urgent"}, "title": {"保全邮箱"},
+		"f.requesting_authority": {"FBI"}, "f.requesting_officer": {"Dana"}, "f.requesting_email": {"not an address"},
+		"f.time_zone": {"Mars/Olympus"}, "f.legal_basis": {"18 U.S.C. 1030"}, "f.offences": {"Intrusion"},
+		"f.summary": {"Facts"}, "f.data_to_preserve": {"Mailbox"}, "f.relation_to_offence": {"Used"}, "f.custodian": {"Provider"},
+		"f.necessity": {"Deleted soon"}, "f.mla_to_follow": {"on"}, "f.preferred_channel": {"pigeon"}}
+	code, body, _ := b.post("/requests/new", form)
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("invalid compose = %d\n%.2000s", code, body)
+	}
+	for _, want := range []string{"请输入普通电子邮件地址", "请输入 IANA 时区", "请从以下选项中选择："} {
+		if !strings.Contains(body, want) {
+			t.Errorf("compose page lacks %q", want)
+		}
+	}
+	for _, english := range []string{"must be a plain e-mail address", "must be an IANA time zone", "must be one of"} {
+		if strings.Contains(body, english) {
+			t.Errorf("compose page shows the English %q", english)
+		}
+	}
+
+	form.Set("f.requesting_email", "duty@fbi.example")
+	form.Set("f.time_zone", "America/New_York")
+	form.Del("f.preferred_channel")
+	code, _, h := b.post("/requests/new", form)
+	if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/requests/") {
+		t.Fatalf("compose = %d %s", code, h.Get("Location"))
+	}
+	path, _, _ := strings.Cut(h.Get("Location"), "?")
+
+	// The requesting side may not answer.
+	code, body, _ = b.post(path+"/act", url.Values{"csrf": {tok}, "action": {"answer"}, "completeness": {"full"}, "answer": {"x"}})
+	if code != http.StatusConflict || !strings.Contains(body, "现在不能执行“答复”：只有被请求方可以执行此操作。") || strings.Contains(body, "allowed now") {
+		t.Fatalf("refused answer = %d\n%.3000s", code, body)
+	}
+
+	// At CN, a refusal without a ground.
+	c, ctok := as(cn, "cn-officer", "zh-CN")
+	for i := 0; ; i++ {
+		code, body, _ = c.get(path)
+		if code == 200 && strings.Contains(body, `value="refuse"`) {
+			break
+		}
+		if i == 100 {
+			t.Fatalf("request not delivered at CN: %d", code)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	code, body, _ = c.post(path+"/act", url.Values{"csrf": {ctok}, "action": {"refuse"}, "ground": {""}, "reasons": {""}})
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "请选择拒绝理由。") || !strings.Contains(body, "此项为必填。") || strings.Contains(body, "must be one of") {
+		t.Fatalf("refusal without ground = %d\n%.3000s", code, body)
+	}
+	// The same in English.
+	e, etok := as(cn, "cn-supervisor", "en")
+	code, body, _ = e.post(path+"/act", url.Values{"csrf": {etok}, "action": {"refuse"}, "ground": {""}, "reasons": {"r"}})
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "Choose a ground for refusal.") {
+		t.Fatalf("English refusal without ground = %d\n%.3000s", code, body)
 	}
 }

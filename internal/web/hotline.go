@@ -139,7 +139,14 @@ func (s *Server) ackCall(w http.ResponseWriter, r *http.Request) {
 	if call.RequestID != "" && s.Requests != nil && !call.Outgoing && call.Acked.IsZero() {
 		rv, gerr := s.Requests.Get(r.Context(), p, call.RequestID)
 		if gerr == nil && slices.Contains(rv.Allowed, request.Acknowledge) {
-			if _, err := s.Requests.Act(r.Context(), p, call.RequestID, request.Acknowledge, request.ActInput{}); err != nil {
+			_, err := s.Requests.Act(r.Context(), p, call.RequestID, request.Acknowledge, request.ActInput{})
+			var te *request.TransitionError
+			switch {
+			case errors.As(err, &te):
+				// Someone acted on the request since the page was drawn.
+				s.fail(w, r, http.StatusConflict, "err.conflict")
+				return
+			case err != nil:
 				s.domainErr(w, r, err)
 				return
 			}

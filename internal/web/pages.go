@@ -292,7 +292,7 @@ func (s *Server) adminInvalid(w http.ResponseWriter, r *http.Request, err error)
 		return
 	}
 	v := s.view(r, "admin.title")
-	v.Errors, v.Values = formErrors(errs), r.PostForm
+	v.Errors, v.Values = v.formErrors(errs), r.PostForm
 	s.renderAdmin(w, r, http.StatusUnprocessableEntity, v)
 }
 

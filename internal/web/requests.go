@@ -178,29 +178,6 @@ func toAny(ss []string) []any {
 	return out
 }
 
-// formErrors maps the domain's field errors onto form fields, translating
-// the messages the console knows.
-func formErrors(errs validation.Errors) map[string]string {
-	out := map[string]string{}
-	for _, e := range errs {
-		k := e.Field
-		if name, ok := strings.CutPrefix(k, "fields."); ok {
-			k = fieldKey(name)
-		}
-		msg := e.Detail
-		switch {
-		case strings.HasPrefix(msg, "is required"):
-			msg = "err.required"
-		case msg == "must not be empty":
-			msg = "err.required"
-		}
-		if _, dup := out[k]; !dup {
-			out[k] = msg
-		}
-	}
-	return out
-}
-
 func (s *Server) compose(w http.ResponseWriter, r *http.Request) {
 	if s.Requests == nil {
 		s.fail(w, r, http.StatusNotFound, "err.notfound")
@@ -220,7 +197,7 @@ func (s *Server) compose(w http.ResponseWriter, r *http.Request) {
 	draft := draftFromForm(r.PostForm, d.Schema, v.loc)
 	created, err := s.Requests.Create(r.Context(), p, draft)
 	if errs, ok := validation.As(err); ok {
-		v.D, v.Values, v.Errors = d, r.PostForm, formErrors(errs)
+		v.D, v.Values, v.Errors = d, r.PostForm, v.formErrors(errs)
 		s.render(w, r, http.StatusUnprocessableEntity, "compose", v)
 		return
 	}
@@ -244,7 +221,7 @@ type detailData struct {
 	Grounds []string
 	// Act is the action whose form had errors.
 	Act string
-	// Problem is a refused transition, shown as given.
+	// Problem says why an action was refused, in the user's language.
 	Problem string
 	// PreserveDefault prefills "preserved until" (90 days on).
 	PreserveDefault string
@@ -335,9 +312,9 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 	d.Act = string(action)
 	status := http.StatusUnprocessableEntity
 	if te != nil {
-		d.Problem, status = te.Error(), http.StatusConflict
+		d.Problem, status = v.transition(te), http.StatusConflict
 	} else {
-		v.Errors = formErrors(errs)
+		v.Errors = v.formErrors(errs)
 	}
 	v.D, v.Values = d, f
 	s.render(w, r, status, "request", v)
@@ -371,7 +348,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 			s.domainErr(w, r, lerr)
 			return
 		}
-		v.D, v.Errors = d, map[string]string{"file": errs[0].Detail}
+		v.D, v.Errors = d, map[string]string{"file": v.message(errs[0])}
 		s.render(w, r, http.StatusUnprocessableEntity, "request", v)
 		return
 	}

@@ -29,7 +29,8 @@ func (s *Server) samplesPage(w http.ResponseWriter, r *http.Request) {
 	s.renderSamples(w, r, http.StatusOK, nil)
 }
 
-func (s *Server) renderSamples(w http.ResponseWriter, r *http.Request, status int, errs map[string]string) {
+// renderSamples shows the page, with the upload form's errors if any.
+func (s *Server) renderSamples(w http.ResponseWriter, r *http.Request, status int, errs validation.Errors) {
 	if s.Samples == nil {
 		s.fail(w, r, http.StatusNotFound, "err.notfound")
 		return
@@ -54,7 +55,7 @@ func (s *Server) renderSamples(w http.ResponseWriter, r *http.Request, status in
 			}
 		}
 	}
-	v.D, v.Errors = d, errs
+	v.D, v.Errors = d, v.formErrors(errs)
 	s.render(w, r, status, "samples", v)
 }
 
@@ -82,7 +83,7 @@ func (s *Server) uploadSample(w http.ResponseWriter, r *http.Request) {
 			n = sample.NewSample{Collection: fields["collection"], Name: part.FileName(), MalwareName: fields["malware_name"]}
 			t, err := marking.ParseTLP(fields["tlp"])
 			if err != nil {
-				s.renderSamples(w, r, http.StatusUnprocessableEntity, map[string]string{"tlp": err.Error()})
+				s.renderSamples(w, r, http.StatusUnprocessableEntity, validation.Errors{{Field: "tlp", Detail: "err.tlp"}})
 				return
 			}
 			n.TLP = t
@@ -108,15 +109,15 @@ func (s *Server) uploadSample(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) uploadErr(w http.ResponseWriter, r *http.Request, err error) {
 	if fe, ok := validation.As(err); ok {
-		m := map[string]string{}
-		for _, f := range fe {
-			m[f.Field] = f.Detail
-		}
-		s.renderSamples(w, r, http.StatusUnprocessableEntity, m)
+		s.renderSamples(w, r, http.StatusUnprocessableEntity, fe)
 		return
 	}
 	if errors.Is(err, sample.ErrObjectsRefused) {
-		s.renderSamples(w, r, http.StatusUnprocessableEntity, map[string]string{"file": err.Error()})
+		// The validator's reason is English; the sentence around it is
+		// translated.
+		why := strings.TrimPrefix(strings.TrimPrefix(err.Error(), sample.ErrObjectsRefused.Error()), ": ")
+		v := s.view(r, "sample.title")
+		s.renderSamples(w, r, http.StatusUnprocessableEntity, validation.Errors{{Field: "file", Detail: v.p.T("err.objectsrefused", why)}})
 		return
 	}
 	s.domainErr(w, r, err)

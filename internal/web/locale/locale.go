@@ -94,6 +94,13 @@ func (p Printer) T(key string, args ...any) string {
 	return s
 }
 
+// Lookup returns the translation of key in the printer's language, and
+// whether the catalogue has it.
+func (p Printer) Lookup(key string) (string, bool) {
+	s, ok := catalogues[p.Lang][key]
+	return s, ok
+}
+
 // TOr translates key when the catalogue has it, else returns fallback
 // (values that come from outside, such as a peer's free text).
 func (p Printer) TOr(key, fallback string) string {
