@@ -1,9 +1,7 @@
 package progress
 
 import (
-	"bytes"
 	"embed"
-	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -11,9 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/liaison-dev/liaison/internal/validation"
+	"github.com/liaison-dev/liaison/internal/yamlfile"
 )
 
 // Format names the rounds file format.
@@ -110,29 +107,12 @@ var (
 // whose field names the file, the line and the path of the field, e.g.
 // "rounds.yaml:12 rounds[1].commitments[0].due".
 func ParseFile(name string, r io.Reader) (*DataSet, error) {
-	b, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	var ds DataSet
+	doc, err := yamlfile.Decode(name, r, MaxFileSize, &ds)
 	if err != nil {
 		return nil, err
 	}
-	if len(b) > MaxFileSize {
-		return nil, validation.Errors{{Field: name, Detail: fmt.Sprintf("is larger than %d bytes", MaxFileSize)}}
-	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(b, &root); err != nil {
-		return nil, yamlErrors(name, err)
-	}
-	var ds DataSet
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&ds); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, validation.Errors{{Field: name, Detail: "is empty"}}
-		}
-		return nil, yamlErrors(name, err)
-	}
-	lines := map[string]int{}
-	indexLines(&root, "", lines)
-	v := &checker{file: name, lines: lines}
+	v := &checker{doc: doc}
 	v.check(&ds)
 	if err := v.errs.Err(); err != nil {
 		return nil, err
@@ -140,77 +120,15 @@ func ParseFile(name string, r io.Reader) (*DataSet, error) {
 	return &ds, nil
 }
 
-var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-
-// yamlErrors turns the YAML library's errors into field errors at a line.
-func yamlErrors(name string, err error) error {
-	var te *yaml.TypeError
-	msgs := []string{strings.TrimPrefix(err.Error(), "yaml: ")}
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	}
-	var out validation.Errors
-	for _, m := range msgs {
-		if g := yamlLineRE.FindStringSubmatch(m); g != nil {
-			out.Add(name+":"+g[1], g[2])
-		} else {
-			out.Add(name, m)
-		}
-	}
-	return out
-}
-
-// indexLines records the line of every value under its path.
-func indexLines(n *yaml.Node, path string, lines map[string]int) {
-	switch n.Kind {
-	case yaml.DocumentNode:
-		for _, c := range n.Content {
-			indexLines(c, path, lines)
-		}
-		return
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			p := n.Content[i].Value
-			if path != "" {
-				p = path + "." + p
-			}
-			lines[p] = n.Content[i].Line
-			indexLines(n.Content[i+1], p, lines)
-		}
-	case yaml.SequenceNode:
-		for i, c := range n.Content {
-			p := path + "[" + strconv.Itoa(i) + "]"
-			lines[p] = c.Line
-			indexLines(c, p, lines)
-		}
-	}
-	if _, ok := lines[path]; !ok {
-		lines[path] = n.Line
-	}
-}
-
 type checker struct {
-	file  string
-	lines map[string]int
-	errs  validation.Errors
+	doc  *yamlfile.Doc
+	errs validation.Errors
 }
 
 // add reports a problem with the field at path, placing it at the line of
 // the field, or of its closest enclosing element when the field is absent.
 func (c *checker) add(path, detail string) {
-	p := path
-	for {
-		if l, ok := c.lines[p]; ok {
-			c.errs.Add(fmt.Sprintf("%s:%d %s", c.file, l, path), detail)
-			return
-		}
-		i := strings.LastIndexAny(p, ".[")
-		if i < 0 {
-			c.errs.Add(c.file+" "+path, detail)
-			return
-		}
-		p = p[:i]
-	}
+	c.errs.Add(c.doc.Field(path), detail)
 }
 
 func (c *checker) required(path, v string, max int) {

@@ -23,6 +23,7 @@ import (
 	"github.com/liaison-dev/liaison/internal/ledger"
 	"github.com/liaison-dev/liaison/internal/store"
 	"github.com/liaison-dev/liaison/internal/validation"
+	"github.com/liaison-dev/liaison/internal/yamlfile"
 )
 
 // Service manages rounds and commitments.
@@ -164,7 +165,7 @@ type StatusChange struct {
 // UpdateCommitment sets a commitment's status and adds evidence, with an
 // audit entry and a ledger entry in the same transaction.
 func (s *Service) UpdateCommitment(ctx context.Context, actor, id string, ch StatusChange) (store.Commitment, error) {
-	c := &checker{file: "body", lines: map[string]int{}}
+	c := &checker{doc: yamlfile.Named("body")}
 	c.oneOf("status", ch.Status, Statuses)
 	for k, e := range ch.Evidence {
 		ep := fmt.Sprintf("evidence[%d]", k)
