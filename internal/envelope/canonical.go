@@ -164,3 +164,146 @@ func appendDigits(b []byte, v, width int) []byte {
 	}
 	return append(b, buf[:width]...)
 }
+
+// scanHeader reads a header written in the canonical form without
+// reflection. It handles only the common shape, strings without escapes,
+// and reports false for anything else; ParseHeader then decodes with
+// encoding/json, which gives the same result or the precise error. Either
+// way ParseHeader accepts only bytes that re-encode to themselves, so this
+// can be fast without being lenient.
+func scanHeader(b []byte) (wireHeader, bool) {
+	var w wireHeader
+	s := scanner{b: b}
+	ok := s.lit(`{"id":`) && s.str(&w.ID) &&
+		s.lit(`,"type":`) && s.str(&w.Type) &&
+		s.lit(`,"sender":`) && s.str(&w.Sender) &&
+		s.lit(`,"recipients":`) && s.strs(&w.Recipients) &&
+		s.lit(`,"created":`) && s.str(&w.Created) &&
+		(!s.opt(`,"conversation":`) || s.str(&w.Conversation)) &&
+		(!s.opt(`,"in_reply_to":`) || s.str(&w.InReplyTo)) &&
+		s.lit(`,"exercise":`) && s.boolean(&w.Exercise) &&
+		(!s.opt(`,"marking":`) || s.str(&w.Marking)) &&
+		s.lit(`,"sender_key_id":`) && s.str(&w.SenderKeyID) &&
+		s.lit(`,"payload_sha256":`) && s.str(&w.PayloadSHA256) &&
+		s.lit(`,"payload_size":`) && s.integer(&w.PayloadSize) &&
+		(!s.opt(`,"attachments":[`) || s.attachments(&w.Attachments)) &&
+		s.lit(`}`) && s.i == len(s.b)
+	return w, ok
+}
+
+type scanner struct {
+	b []byte
+	i int
+}
+
+// lit consumes lit, which must come next.
+func (s *scanner) lit(lit string) bool {
+	if len(s.b)-s.i < len(lit) || string(s.b[s.i:s.i+len(lit)]) != lit {
+		return false
+	}
+	s.i += len(lit)
+	return true
+}
+
+// opt consumes lit if it comes next.
+func (s *scanner) opt(lit string) bool { return s.lit(lit) }
+
+// str reads a string without escapes or control characters.
+func (s *scanner) str(v *string) bool {
+	if s.i >= len(s.b) || s.b[s.i] != '"' {
+		return false
+	}
+	for j := s.i + 1; j < len(s.b); j++ {
+		switch c := s.b[j]; {
+		case c == '"':
+			// encoding/json decodes invalid UTF-8 as U+FFFD.
+			if !utf8.Valid(s.b[s.i+1 : j]) {
+				return false
+			}
+			*v = string(s.b[s.i+1 : j])
+			s.i = j + 1
+			return true
+		case c == '\\' || c < 0x20:
+			return false
+		}
+	}
+	return false
+}
+
+func (s *scanner) strs(v *[]string) bool {
+	if s.lit("null") {
+		return true
+	}
+	if !s.lit("[") {
+		return false
+	}
+	*v = []string{}
+	if s.lit("]") {
+		return true
+	}
+	for {
+		var e string
+		if !s.str(&e) {
+			return false
+		}
+		*v = append(*v, e)
+		if s.lit("]") {
+			return true
+		}
+		if !s.lit(",") {
+			return false
+		}
+	}
+}
+
+func (s *scanner) boolean(v *bool) bool {
+	switch {
+	case s.lit("true"):
+		*v = true
+	case s.lit("false"):
+		*v = false
+	default:
+		return false
+	}
+	return true
+}
+
+// integer reads a JSON integer: an optional minus sign and digits
+// without leading zeros.
+func (s *scanner) integer(v *int64) bool {
+	j := s.i
+	if j < len(s.b) && s.b[j] == '-' {
+		j++
+	}
+	digits := j
+	for j < len(s.b) && s.b[j] >= '0' && s.b[j] <= '9' {
+		j++
+	}
+	if j-digits > 1 && s.b[digits] == '0' {
+		return false // not JSON
+	}
+	n, err := strconv.ParseInt(string(s.b[s.i:j]), 10, 64)
+	if err != nil {
+		return false
+	}
+	*v, s.i = n, j
+	return true
+}
+
+// attachments reads the elements of the attachments array after its "[".
+func (s *scanner) attachments(v *[]AttachmentRef) bool {
+	for {
+		var a AttachmentRef
+		if !(s.lit(`{"name":`) && s.str(&a.Name) && s.lit(`,"size":`) && s.integer(&a.Size) &&
+			s.lit(`,"sha256":`) && s.str(&a.SHA256) && s.lit(`}`)) {
+			return false
+		}
+		*v = append(*v, a)
+		if s.lit("]") {
+			return true
+		}
+		if !s.lit(",") {
+			return false
+		}
+	}
+}

@@ -2,6 +2,8 @@ package envelope
 
 import (
 	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -61,6 +63,72 @@ func BenchmarkHeaderEncode(b *testing.B) {
 	b.Run("encoding-json", func(b *testing.B) {
 		for b.Loop() {
 			encodeJSON(h.wire())
+		}
+	})
+}
+
+// parseHeaderJSON is ParseHeader without scanHeader: encoding/json only.
+func parseHeaderJSON(b []byte) (Header, error) {
+	if len(b) > MaxHeaderSize {
+		return Header{}, fmt.Errorf("envelope: header: %w: %d bytes, limit %d", ErrTooLarge, len(b), MaxHeaderSize)
+	}
+	var w wireHeader
+	if err := decodeStrict(b, &w); err != nil {
+		return Header{}, fmt.Errorf("envelope: header: %w", err)
+	}
+	h, err := w.header("")
+	if err != nil {
+		return Header{}, fmt.Errorf("envelope: header: %w", err)
+	}
+	if !bytes.Equal(h.encode(), b) {
+		return Header{}, fmt.Errorf("envelope: header: %w: not in canonical form", ErrMalformed)
+	}
+	return h, nil
+}
+
+// ParseHeader with its reflection-free scanner must accept exactly what
+// encoding/json accepts, with the same header or the same error.
+func FuzzParseHeaderMatchesJSON(f *testing.F) {
+	h := Header{ID: NewID(), Type: "case.share", Sender: "US", Recipients: []string{"CN", "GB"},
+		Created: time.Date(2026, 11, 25, 22, 30, 1, 123456000, time.UTC), Conversation: "case-42", InReplyTo: NewID(),
+		Exercise: true, Marking: "TLP:AMBER+STRICT", SenderKeyID: "00112233445566778899aabbccddeeff",
+		PayloadSHA256: strings.Repeat("ab", 32), PayloadSize: 512,
+		Attachments: []AttachmentRef{{Name: "a.bin", Size: 1, SHA256: strings.Repeat("cd", 32)}}}
+	f.Add(h.encode())
+	h.Attachments, h.Marking, h.InReplyTo, h.Conversation = nil, "", "", "报告\n\"x\""
+	f.Add(h.encode())
+	h.Recipients = nil
+	f.Add(h.encode())
+	f.Add([]byte(`{"id":"x"}`))
+	f.Add([]byte(`{"id" : "x"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, gotErr := ParseHeader(b)
+		want, wantErr := parseHeaderJSON(b)
+		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+			t.Fatalf("input %q\n errors differ:\n got %v\nwant %v", b, gotErr, wantErr)
+		}
+		if gotErr == nil && !bytes.Equal(got.encode(), want.encode()) {
+			t.Fatalf("input %q: headers differ:\n got %+v\nwant %+v", b, got, want)
+		}
+	})
+}
+
+func BenchmarkParseHeader(b *testing.B) {
+	h := Header{ID: NewID(), Type: "request.send", Sender: "US", Recipients: []string{"CN"}, Created: time.Now(),
+		Conversation: "conv-001", SenderKeyID: "00112233445566778899aabbccddeeff", PayloadSHA256: strings.Repeat("ab", 32), PayloadSize: 512}
+	enc := h.encode()
+	b.Run("scanner", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := ParseHeader(enc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := parseHeaderJSON(enc); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 }

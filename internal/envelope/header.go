@@ -235,9 +235,12 @@ func ParseHeader(b []byte) (Header, error) {
 	if len(b) > MaxHeaderSize {
 		return Header{}, fmt.Errorf("envelope: header: %w: %d bytes, limit %d", ErrTooLarge, len(b), MaxHeaderSize)
 	}
-	var w wireHeader
-	if err := decodeStrict(b, &w); err != nil {
-		return Header{}, fmt.Errorf("envelope: header: %w", err)
+	w, ok := scanHeader(b)
+	if !ok {
+		w = wireHeader{}
+		if err := decodeStrict(b, &w); err != nil {
+			return Header{}, fmt.Errorf("envelope: header: %w", err)
+		}
 	}
 	h, err := w.header("")
 	if err != nil {
