@@ -190,19 +190,73 @@ func TestBrowserStory(t *testing.T) {
 	}
 	reqID := strings.TrimPrefix(strings.SplitN(reqURL, "?", 2)[0], us+"/requests/")
 
-	// 3. At CN, the officer watches the dashboard; an emergency request
-	// from US rings live.
+	// 3. At CN, the officer watches the hotline page: an emergency request
+	// from US appears in the open-calls table without a reload, rings, and
+	// leaves the table when another officer at the desk acknowledges it.
 	login(cnTab, cn, "cn-officer")
 	run(cnTab, "CN dashboard", sh.take("cn-dashboard"))
 	if got := text(cnTab, "main h1"); got != "总览" {
 		t.Fatalf("CN dashboard heading %q (CN accounts use Chinese)", got)
 	}
-	usNode := w.Nodes[0].Node
+	usNode, cnNode := w.Nodes[0].Node, w.Nodes[1].Node
+	if w.Nodes[1].Party.Code != "CN" {
+		t.Fatalf("second node is %s", w.Nodes[1].Party.Code)
+	}
 	officer, err := usNode.Auth.Password(ctx, "us-officer", demo.Password)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cnSupervisor, err := cnNode.Auth.Password(ctx, "cn-supervisor", demo.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// live waits until the predicate holds on the page as it is: a poll
+	// fails if the page navigates, and the marker set on arrival must
+	// still be there.
+	live := func(step, predicate string) {
+		t.Helper()
+		run(cnTab, step, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Poll[bool](predicate, chromedp.WithPollingInterval(100*time.Millisecond),
+				chromedp.WithPollingTimeout(20*time.Second))(ctx, tg)
+			return err
+		}))
+		if marked, err := chromedp.Run(cnTab, chromedp.Evaluate[bool](`window.liaisonNoReload === true`)); err != nil || !marked {
+			t.Fatalf("%s: the page was reloaded (%v)", step, err)
+		}
+	}
+	run(cnTab, "CN hotline page", chromedp.Navigate(cn+"/hotline"), wv(`#open-calls`))
+	if got := text(cnTab, "#open-calls"); got != "没有待确认的呼叫。" {
+		t.Fatalf("open calls before the emergency: %q", got)
+	}
+	if _, err := chromedp.Run(cnTab, chromedp.Evaluate[bool](`window.liaisonNoReload = true`)); err != nil {
+		t.Fatal(err)
+	}
+	first := sendEmergency(t, ctx, usNode.Requests, officer)
+	live("the call appears in the open-calls table",
+		`document.querySelector("#open-calls table") !== null && document.querySelector("#open-calls").textContent.includes("`+first.Reference+`")`)
+	run(cnTab, "ringing on the hotline page", wv(`#alerts .ring button.ack`), sh.take("cn-hotline-open-call"))
+	if got := text(cnTab, "#open-calls"); !strings.Contains(got, "US") || !strings.Contains(got, "未确认") {
+		t.Fatalf("open-calls row %q", got)
+	}
+	if _, err := cnNode.Requests.Act(ctx, cnSupervisor, first.ID, request.Acknowledge, request.ActInput{}); err != nil {
+		t.Fatal(err)
+	}
+	live("the acknowledged call leaves the open-calls table",
+		`!document.querySelector("#open-calls").textContent.includes("`+first.Reference+`") && document.querySelector("#open-calls table") === null`)
+	run(cnTab, "open calls after acknowledgement", sh.take("cn-hotline-acknowledged-elsewhere"))
+	if got := text(cnTab, "#open-calls"); got != "没有待确认的呼叫。" {
+		t.Fatalf("open calls after acknowledgement: %q", got)
+	}
+
+	// The next emergency rings on the dashboard, whose waiting list is live
+	// too, and the officer acknowledges it with one click.
+	run(cnTab, "back to the dashboard", chromedp.Navigate(cn+"/"), wv(`#waiting-calls`))
+	if _, err := chromedp.Run(cnTab, chromedp.Evaluate[bool](`window.liaisonNoReload = true`)); err != nil {
+		t.Fatal(err)
+	}
 	emergency := sendEmergency(t, ctx, usNode.Requests, officer)
+	live("the call appears in the dashboard's waiting list",
+		`document.querySelector("#waiting-calls").textContent.includes("`+emergency.Reference+`") && document.querySelector("#count-waiting").textContent === "1"`)
 	run(cnTab, "hotline alert arrives",
 		wv(`#alerts .ring button.ack`), sh.take("cn-hotline-ringing"))
 	if got := text(cnTab, "#alerts .ring"); !strings.Contains(got, "热线呼叫") || !strings.Contains(got, "US") || !strings.Contains(got, emergency.Reference) {
@@ -216,6 +270,9 @@ func TestBrowserStory(t *testing.T) {
 		wv(`p.flash`), sh.take("cn-acknowledged"))
 	if got := text(cnTab, "p.flash"); got != "已确认呼叫。" {
 		t.Fatalf("CN flash %q", got)
+	}
+	if got := text(cnTab, "#waiting-calls"); got != "没有待确认的呼叫。" {
+		t.Fatalf("waiting calls after acknowledgement: %q", got)
 	}
 	run(cnTab, "emergency request acknowledged", chromedp.Navigate(cn+"/requests/"+emergency.ID), wv(`#status`))
 	if got := text(cnTab, "#status"); got != "已确认" {

@@ -151,7 +151,9 @@ func TestConsoleRoles(t *testing.T) {
 		want string
 	}{
 		{"/", auth.NodeRead, "Dashboard"},
+		{"/dashboard/lists", auth.NodeRead, `class="cards"`},
 		{"/hotline", auth.HotlineRead, "On-call roster"},
+		{"/hotline/open", auth.HotlineRead, "No call is waiting."},
 		{"/requests", auth.RequestRead, "Inbox"},
 		{"/requests/new?type=preservation", auth.RequestWrite, "New request"},
 		{"/intel", auth.IntelRead, "Observable lookup"},
@@ -162,6 +164,8 @@ func TestConsoleRoles(t *testing.T) {
 		{"/admin", auth.UserRead, "us-officer"},
 		{"/settings", "", "Time zone"},
 	}
+	// The parts of pages that the console's script fetches again live.
+	fragments := map[string]bool{"/dashboard/lists": true, "/hotline/open": true}
 	for _, acct := range demo.Parties[0].Accounts {
 		b := newBrowser(t, us)
 		if code, _ := b.login(acct.Username, demo.Password); code != http.StatusSeeOther {
@@ -175,6 +179,9 @@ func TestConsoleRoles(t *testing.T) {
 				t.Errorf("%s GET %s = %d, want 200 with %q", acct.Role, p.path, code, p.want)
 			case !allowed && (code != http.StatusForbidden || !strings.Contains(body, "Your role does not allow")):
 				t.Errorf("%s GET %s = %d, want 403", acct.Role, p.path, code)
+			case allowed && fragments[p.path] == strings.Contains(body, "<html"):
+				// The live parts of pages are fragments, pages are whole.
+				t.Errorf("%s GET %s: fragment or page mixed up", acct.Role, p.path)
 			}
 		}
 	}

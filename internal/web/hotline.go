@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,27 +38,25 @@ func (s *Server) openCalls(r *http.Request) ([]hotline.CallView, error) {
 	return slices.DeleteFunc(calls, func(c hotline.CallView) bool { return c.Direction != "in" }), nil
 }
 
-func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
-	v := s.view(r, "dash.title")
+// dashboardData loads what the dashboard shows, each part only for the
+// roles that may see it.
+func (s *Server) dashboardData(r *http.Request) (dashboardData, error) {
 	p := fromContext(r.Context()).P
 	var d dashboardData
 	var err error
 	d.Services = s.Requests != nil && s.Hotline != nil
 	if p.Can(auth.HotlineRead) {
 		if d.Waiting, err = s.openCalls(r); err != nil {
-			s.internal(w, r, err)
-			return
+			return d, err
 		}
 	}
 	if s.Requests != nil && p.Can(auth.RequestRead) {
 		if d.Overdue, err = s.Requests.List(r.Context(), p, request.Filter{Overdue: true, Limit: 50}); err != nil {
-			s.internal(w, r, err)
-			return
+			return d, err
 		}
 		soon, err := s.Requests.List(r.Context(), p, request.Filter{DueWithin: time.Hour, Limit: 50})
 		if err != nil {
-			s.internal(w, r, err)
-			return
+			return d, err
 		}
 		for _, rq := range soon {
 			if !rq.Clock.Overdue {
@@ -65,12 +64,36 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	return d, nil
+}
+
+func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
+	v := s.view(r, "dash.title")
+	d, err := s.dashboardData(r)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
 	if d.OnCall, err = s.Directory.OnCallAt(r.Context(), s.now()); err != nil {
 		s.internal(w, r, err)
 		return
 	}
 	v.D = d
 	s.render(w, r, http.StatusOK, "dashboard", v)
+}
+
+// dashboardLists is the dashboard's live part (the counts and the lists
+// of waiting calls, overdue requests and those due within the hour), which
+// the console's script fetches again when the hotline's calls change.
+func (s *Server) dashboardLists(w http.ResponseWriter, r *http.Request) {
+	v := s.view(r, "dash.title")
+	d, err := s.dashboardData(r)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	v.D = d
+	s.renderTemplate(w, r, http.StatusOK, "dashboard", "dashlists", v)
 }
 
 type hotlineData struct {
@@ -118,6 +141,24 @@ func (s *Server) hotlinePage(w http.ResponseWriter, r *http.Request) {
 		v.Flash = ""
 	}
 	s.render(w, r, http.StatusOK, "hotline", v)
+}
+
+// hotlineOpen is the hotline page's table of open calls, which the
+// console's script fetches again when the calls change.
+func (s *Server) hotlineOpen(w http.ResponseWriter, r *http.Request) {
+	v := s.view(r, "hotline.title")
+	var d hotlineData
+	if s.Hotline == nil {
+		d.Disabled = true
+	} else {
+		var err error
+		if d.Open, err = s.openCalls(r); err != nil {
+			s.internal(w, r, err)
+			return
+		}
+	}
+	v.D = d
+	s.renderTemplate(w, r, http.StatusOK, "hotline", "opencalls", v)
 }
 
 func (s *Server) ackCall(w http.ResponseWriter, r *http.Request) {
@@ -190,9 +231,11 @@ func (s *Server) drill(w http.ResponseWriter, r *http.Request) {
 }
 
 // events streams the hotline's open incoming calls as Server-Sent Events:
-// an "alerts" event, whenever the set changes, carries the ids and the
-// rendered alert banner. Browsers reconnect on their own; a stream lasts
-// at most maxStream and ends when the node drains.
+// an "alerts" event, whenever a call arrives, is acknowledged or
+// escalates, carries the ids and the rendered alert banner; the script
+// then fetches the page's live parts again (data-fragment). Browsers
+// reconnect on their own; a stream lasts at most maxStream and ends when
+// the node drains.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	// The server's write timeout is for ordinary pages; a stream lives
@@ -223,11 +266,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 				}
 				return
 			}
-			ids := make([]string, len(calls))
+			ids, levels := make([]string, len(calls)), make([]string, len(calls))
 			for i, c := range calls {
-				ids[i] = c.ID
+				ids[i], levels[i] = c.ID, c.ID+":"+strconv.Itoa(c.Level)
 			}
-			if key := strings.Join(ids, ","); key != last {
+			if key := strings.Join(levels, ","); key != last {
 				last = key
 				v := s.view(r, "hotline.title")
 				v.D = calls

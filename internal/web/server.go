@@ -150,9 +150,11 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /settings", s.authed("", s.settings))
 
 	mux.Handle("GET /{$}", s.authed(auth.NodeRead, s.dashboard))
+	mux.Handle("GET /dashboard/lists", s.authed(auth.NodeRead, s.dashboardLists))
 	mux.Handle("GET /events", s.authed(auth.NodeRead, s.events))
 
 	mux.Handle("GET /hotline", s.authed(auth.HotlineRead, s.hotlinePage))
+	mux.Handle("GET /hotline/open", s.authed(auth.HotlineRead, s.hotlineOpen))
 	mux.Handle("POST /hotline/calls/{id}/ack", s.authed(auth.HotlineOperate, s.ackCall))
 	mux.Handle("POST /hotline/drill", s.authed(auth.HotlineOperate, s.drill))
 

@@ -1,5 +1,6 @@
-// Liaison console: live countdowns and the hotline's ringing alerts over
-// Server-Sent Events. Everything else works without this script.
+// Liaison console: live countdowns, and the hotline's ringing alerts over
+// Server-Sent Events, which also bring the open-calls table and the
+// dashboard's lists up to date. Everything else works without this script.
 (function () {
   "use strict";
   var body = document.body;
@@ -47,6 +48,23 @@
     } catch (e) { /* no audio device: the visible alert remains */ }
   }
 
+  // refresh fetches the page's live parts (data-fragment names the URL of a
+  // server-rendered fragment) again; a failed fetch, or a session that
+  // ended, leaves them as they are.
+  function refresh() {
+    var parts = document.querySelectorAll("[data-fragment]");
+    Array.prototype.forEach.call(parts, function (el) {
+      fetch(el.dataset.fragment, { credentials: "same-origin", redirect: "manual", cache: "no-store" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (html === null) { return; }
+          el.innerHTML = html;
+          tick();
+        })
+        .catch(function () { /* offline for a moment: the next event tries again */ });
+    });
+  }
+
   var baseTitle = document.title, seen = {};
   if (body.dataset.live && window.EventSource) {
     var es = new EventSource("/events");
@@ -68,6 +86,7 @@
         if (btn && !document.activeElement.matches("input, textarea, select")) { btn.focus(); }
       }
       tick();
+      refresh();
     });
   }
 })();
