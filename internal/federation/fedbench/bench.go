@@ -43,6 +43,9 @@ type Options struct {
 	Log         *slog.Logger
 	// Progress, when set, receives a line per phase.
 	Progress func(string)
+	// ThroughputOnly stops after the throughput phase (no latency phase,
+	// no baseline): for profiling where the time of a delivery goes.
+	ThroughputOnly bool
 }
 
 // Result is what `liaison bench federation --json` prints.
@@ -190,6 +193,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		st := proxy.Stats()
 		res.Injected = &st
+	}
+
+	if o.ThroughputOnly {
+		return res, nil
 	}
 
 	// Latency at the offered load, enqueued one message per transaction.

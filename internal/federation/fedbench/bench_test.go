@@ -1,6 +1,8 @@
 package fedbench
 
 import (
+	"os"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -19,12 +21,17 @@ func TestFaultModeSmall(t *testing.T) {
 }
 
 // TestThroughputProfile is for profiling (go test -run Profile -cpuprofile).
+// With LIAISON_PROFILE_MESSAGES set it sends that many messages and stops
+// after the throughput phase, so that the profile holds deliveries only.
 func TestThroughputProfile(t *testing.T) {
 	if testing.Short() || !testing.Verbose() {
 		t.Skip("profiling aid; run with -v")
 	}
-	res, err := Run(t.Context(), Options{Dir: t.TempDir(), Messages: 3000, OfferedFor: time.Second,
-		Progress: func(s string) { t.Log(s) }})
+	o := Options{Dir: t.TempDir(), Messages: 3000, OfferedFor: time.Second, Progress: func(s string) { t.Log(s) }}
+	if n, err := strconv.Atoi(os.Getenv("LIAISON_PROFILE_MESSAGES")); err == nil {
+		o.Messages, o.ThroughputOnly = n, true
+	}
+	res, err := Run(t.Context(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
