@@ -132,3 +132,25 @@ func BenchmarkParseHeader(b *testing.B) {
 		}
 	})
 }
+
+func TestNewIDOrderedByTime(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 23, 0, 0, 0, time.UTC)
+	a, b := newID(t0), newID(t0.Add(time.Millisecond))
+	if len(a) != 32 || strings.Trim(a, "0123456789abcdef") != "" {
+		t.Fatalf("ID %q is not 32 lowercase hex digits", a)
+	}
+	if a[:12] != "01a214eff580" || !(a < b) {
+		t.Fatalf("IDs %s, %s: want the millisecond time first, in order", a, b)
+	}
+	if c := newID(t0); c[:12] != a[:12] || c == a {
+		t.Fatalf("same millisecond: %s, %s", a, c)
+	}
+	seen := map[string]bool{}
+	for range 10000 {
+		id := NewID()
+		if seen[id] {
+			t.Fatalf("duplicate ID %s", id)
+		}
+		seen[id] = true
+	}
+}

@@ -110,11 +110,24 @@ type wireHeader struct {
 // SPEC: RFC 3339 section 5.6 (date-time, with time-secfrac and "Z").
 const timeLayout = "2006-01-02T15:04:05.000000Z"
 
-// NewID returns a fresh envelope ID: 16 random bytes as 32 lowercase hex
-// digits.
+// NewID returns a fresh envelope ID: 16 bytes as 32 lowercase hex digits,
+// the first 6 the Unix time in milliseconds and the other 10 random (the
+// layout of a version 7 UUID, without its version bits). 80 random bits
+// keep IDs unique across nodes; the time prefix makes IDs made one after
+// another sort together, so every table and index keyed by envelope ID
+// grows at one end instead of at random places, which keeps the pages a
+// commit writes few.
 func NewID() string {
+	return newID(time.Now())
+}
+
+func newID(t time.Time) string {
 	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error.
+	ms := uint64(t.UnixMilli())
+	for i := range 6 {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	_, _ = rand.Read(b[6:]) // crypto/rand.Read never returns an error.
 	return hex.EncodeToString(b[:])
 }
 
