@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 )
 
 // FuzzReadReport: a report uploaded for verification (HTML or JSON) never
@@ -43,6 +44,22 @@ func FuzzDecodeState(f *testing.F) {
 		}
 		if gerr != nil || fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("%q: scanner %+v %v, encoding/json %+v", b, got, gerr, want)
+		}
+	})
+}
+
+// FuzzParseUTC: the fast reader of UTC times agrees with time.Parse
+// whenever it accepts.
+func FuzzParseUTC(f *testing.F) {
+	for _, s := range []string{"2026-11-25T20:42:25.793367Z", "2026-11-25T20:42:25Z", "2016-02-29T00:00:00.1Z", "2017-02-29T00:00:00Z",
+		"2026-04-31T23:59:59.999999999Z", "2026-11-25T24:00:00Z", "2026-11-25T20:42:60Z", "0000-01-01T00:00:00Z", "2026-11-25T20:42:25.Z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseUTC([]byte(s))
+		want, err := time.Parse(time.RFC3339Nano, s)
+		if ok && (err != nil || got != want || fmt.Sprint(got) != fmt.Sprint(want)) {
+			t.Fatalf("%q: %v, time.Parse %v %v", s, got, want, err)
 		}
 	})
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/liaison-dev/liaison/internal/store"
@@ -183,11 +185,32 @@ func (a *acc) add(st *factState, to time.Time) {
 	}
 }
 
+// merge adds b's counts and times to a's.
+func (a *acc) merge(b *acc) {
+	f, g := &a.f, &b.f
+	f.Sent += g.Sent
+	f.Acknowledged += g.Acknowledged
+	f.AckDue += g.AckDue
+	f.AckOnTime += g.AckOnTime
+	f.Answered += g.Answered
+	f.AnswerDue += g.AnswerDue
+	f.AnswerOnTime += g.AnswerOnTime
+	f.Refused += g.Refused
+	for ground, n := range g.RefusedBy {
+		if f.RefusedBy == nil {
+			f.RefusedBy = map[string]int{}
+		}
+		f.RefusedBy[ground] += n
+	}
+	a.ack = append(a.ack, b.ack...)
+	a.answr = append(a.answr, b.answr...)
+}
+
 func (a *acc) figures() RequestFigures {
 	f := a.f
 	f.AckShare, f.AnswerShare = share(f.AckOnTime, f.AckDue), share(f.AnswerOnTime, f.AnswerDue)
-	f.AckMedianS, f.AckP90S = percentile(a.ack, 0.5), percentile(a.ack, 0.9)
-	f.AnswerMedianS, f.AnswerP90S = percentile(a.answr, 0.5), percentile(a.answr, 0.9)
+	f.AckMedianS, f.AckP90S = medianP90(a.ack)
+	f.AnswerMedianS, f.AnswerP90S = medianP90(a.answr)
 	return f
 }
 
@@ -205,9 +228,61 @@ func percentile(us []int64, p float64) float64 {
 		return 0
 	}
 	slices.Sort(us)
-	k := int(math.Ceil(p*float64(len(us)))) - 1
-	k = max(0, min(k, len(us)-1))
-	return seconds(us[k])
+	return seconds(us[rank(len(us), p)])
+}
+
+// rank is the index of the nearest-rank p-quantile among n values.
+func rank(n int, p float64) int {
+	return max(0, min(int(math.Ceil(p*float64(n)))-1, n-1))
+}
+
+// medianP90 is percentile(us, 0.5) and percentile(us, 0.9) without sorting
+// us: two selections, which leave us partly ordered.
+func medianP90(us []int64) (float64, float64) {
+	if len(us) == 0 {
+		return 0, 0
+	}
+	k1, k2 := rank(len(us), 0.5), rank(len(us), 0.9)
+	nth(us, k1)
+	nth(us[k1:], k2-k1) // every value after us[k1] is at least us[k1]
+	return seconds(us[k1]), seconds(us[k2])
+}
+
+// nth reorders us so that us[k] is the (k+1)-th smallest value, with none
+// larger before it and none smaller after it (quickselect, Hoare partition
+// around a median of three). A run that keeps splitting badly is sorted.
+func nth(us []int64, k int) {
+	lo, hi := 0, len(us)-1
+	for round := 0; hi > lo; round++ {
+		if hi-lo < 16 || round == 64 {
+			slices.Sort(us[lo : hi+1])
+			return
+		}
+		a, b, c := us[lo], us[lo+(hi-lo)/2], us[hi]
+		p := max(min(a, b), min(max(a, b), c))
+		i, j := lo, hi
+		for i <= j {
+			for us[i] < p {
+				i++
+			}
+			for us[j] > p {
+				j--
+			}
+			if i <= j {
+				us[i], us[j] = us[j], us[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return // us[j+1 : i] all equal p
+		}
+	}
 }
 
 func seconds(us int64) float64 { return math.Round(float64(us)/1000) / 1000 }
@@ -224,67 +299,127 @@ func RequestMetrics(ctx context.Context, q store.ProgressQueries, from, to time.
 }
 
 // RequestMetricsOf computes the request figures of several periods
-// ([from, to) each) in one pass over the record.
+// ([from, to) each) in one pass over the record. The record is read in
+// parts at the same time (store.ProgressQueries.RequestFactParts), each
+// tallied on its own and the tallies added up: counts add, and the times
+// behind the percentiles are gathered before they are ranked, so the
+// figures do not depend on the split.
 func RequestMetricsOf(ctx context.Context, q store.ProgressQueries, periods [][2]time.Time) ([]*Metrics, error) {
-	type per struct {
-		from, to     time.Time
-		groups, dirs map[groupKey]*acc
-	}
-	ps := make([]per, len(periods))
-	for i, p := range periods {
-		ps[i] = per{from: p[0].UTC(), to: p[1].UTC(), groups: map[groupKey]*acc{}, dirs: map[groupKey]*acc{}}
-	}
-	var st factState
-	var cat struct {
-		Category string `json:"crime_category"`
-	}
-	err := q.ScanRequestFacts(ctx, func(r store.RequestFact) error {
-		if err := decodeState(r.State, &st); err != nil {
-			return err
-		}
-		if st.Sent.IsZero() {
-			return nil
-		}
-		category := ""
-		for i := range ps {
-			p := &ps[i]
-			if st.Sent.Before(p.from) || !st.Sent.Before(p.to) {
-				continue
-			}
-			if category == "" {
-				category = Uncategorised
-				if bytes.Contains(r.Content, []byte(`"crime_category"`)) {
-					cat.Category = ""
-					if json.Unmarshal(r.Content, &cat) == nil && cat.Category != "" {
-						category = strings.ToLower(cat.Category)
-					}
-				}
-			}
-			k := groupKey{r.Requesting, r.Requested, r.Type, r.Priority, category}
-			g := p.groups[k]
-			if g == nil {
-				g = &acc{f: RequestFigures{From: k.from, To: k.to, Type: k.typ, Priority: k.priority, Category: k.category}}
-				p.groups[k] = g
-			}
-			g.add(&st, p.to)
-			dk := groupKey{from: r.Requesting, to: r.Requested}
-			d := p.dirs[dk]
-			if d == nil {
-				d = &acc{f: RequestFigures{From: dk.from, To: dk.to}}
-				p.dirs[dk] = d
-			}
-			d.add(&st, p.to)
-		}
-		return nil
-	})
+	parts, err := q.RequestFactParts(ctx, scanParts)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*Metrics, len(ps))
-	for i, p := range ps {
+	tallies := make([]*tally, len(parts))
+	errs := make([]error, len(parts))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i, part := range parts {
+		tallies[i] = newTally(periods)
+		wg.Go(func() {
+			errs[i] = q.ScanRequestFacts(ctx, part, tallies[i].add)
+			if errs[i] != nil {
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	t := tallies[0]
+	for _, o := range tallies[1:] {
+		t.merge(o)
+	}
+	out := make([]*Metrics, len(t.ps))
+	for i, p := range t.ps {
 		out[i] = &Metrics{From: p.from, To: p.to, Directions: sorted(p.dirs), Requests: sorted(p.groups)}
 	}
 	return out, nil
+}
+
+// scanParts is how many parts of the record the metrics read at once: the
+// SQLite read pool's connections.
+const scanParts = 4
+
+// tally accumulates the request figures of some periods over part of the
+// record.
+type tally struct {
+	ps  []period
+	st  factState
+	cat struct {
+		Category string `json:"crime_category"`
+	}
+}
+
+type period struct {
+	from, to     time.Time
+	groups, dirs map[groupKey]*acc
+}
+
+func newTally(periods [][2]time.Time) *tally {
+	t := &tally{ps: make([]period, len(periods))}
+	for i, p := range periods {
+		t.ps[i] = period{from: p[0].UTC(), to: p[1].UTC(), groups: map[groupKey]*acc{}, dirs: map[groupKey]*acc{}}
+	}
+	return t
+}
+
+// add counts one request in every period it was sent in.
+func (t *tally) add(r store.RequestFact) error {
+	st := &t.st
+	if err := decodeState(r.State, st); err != nil {
+		return err
+	}
+	if st.Sent.IsZero() {
+		return nil
+	}
+	category := ""
+	for i := range t.ps {
+		p := &t.ps[i]
+		if st.Sent.Before(p.from) || !st.Sent.Before(p.to) {
+			continue
+		}
+		if category == "" {
+			category = Uncategorised
+			if bytes.Contains(r.Content, []byte(`"crime_category"`)) {
+				t.cat.Category = ""
+				if json.Unmarshal(r.Content, &t.cat) == nil && t.cat.Category != "" {
+					category = strings.ToLower(t.cat.Category)
+				}
+			}
+		}
+		k := groupKey{r.Requesting, r.Requested, r.Type, r.Priority, category}
+		g := p.groups[k]
+		if g == nil {
+			g = &acc{f: RequestFigures{From: k.from, To: k.to, Type: k.typ, Priority: k.priority, Category: k.category}}
+			p.groups[k] = g
+		}
+		g.add(st, p.to)
+		dk := groupKey{from: r.Requesting, to: r.Requested}
+		d := p.dirs[dk]
+		if d == nil {
+			d = &acc{f: RequestFigures{From: dk.from, To: dk.to}}
+			p.dirs[dk] = d
+		}
+		d.add(st, p.to)
+	}
+	return nil
+}
+
+// merge adds o's tallies to t's.
+func (t *tally) merge(o *tally) {
+	for i := range t.ps {
+		for _, m := range [2][2]map[groupKey]*acc{{t.ps[i].groups, o.ps[i].groups}, {t.ps[i].dirs, o.ps[i].dirs}} {
+			for k, b := range m[1] {
+				if a := m[0][k]; a != nil {
+					a.merge(b)
+				} else {
+					m[0][k] = b
+				}
+			}
+		}
+	}
 }
 
 func sorted(m map[groupKey]*acc) []RequestFigures {

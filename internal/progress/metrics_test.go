@@ -3,7 +3,9 @@ package progress
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -190,5 +192,34 @@ func TestDecodeStateMatchesEncodingJSON(t *testing.T) {
 	var st factState
 	if err := decodeState([]byte(`{"sent": [1]}`), &st); err == nil {
 		t.Error("a malformed state decodes")
+	}
+}
+
+// The selection gives the values sorting gives, on every shape of data.
+func TestMedianP90MatchesSorting(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, n := range []int{1, 2, 3, 9, 10, 11, 15, 16, 17, 100, 1001, 50000} {
+		for shape := range 5 {
+			us := make([]int64, n)
+			for i := range us {
+				switch shape {
+				case 0:
+					us[i] = rng.Int64N(1 << 40)
+				case 1:
+					us[i] = int64(i)
+				case 2:
+					us[i] = int64(n - i)
+				case 3:
+					us[i] = rng.Int64N(3)
+				case 4:
+					us[i] = 42
+				}
+			}
+			sorted := slices.Clone(us)
+			wantM, wantP := percentile(sorted, 0.5), percentile(sorted, 0.9)
+			if m, p := medianP90(us); m != wantM || p != wantP {
+				t.Errorf("n=%d shape %d: %v %v, want %v %v", n, shape, m, p, wantM, wantP)
+			}
+		}
 	}
 }

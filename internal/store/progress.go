@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -23,10 +24,17 @@ type ProgressQueries interface {
 	// ListCommitments returns the commitments matching f, by round and seq.
 	ListCommitments(ctx context.Context, f CommitmentFilter) ([]Commitment, error)
 
-	// ScanRequestFacts calls fn for every request that is not exercise
-	// traffic, in no particular order, streaming (no limit): the progress
-	// metrics read the whole record. An error from fn stops the scan.
-	ScanRequestFacts(ctx context.Context, fn func(RequestFact) error) error
+	// ScanRequestFacts calls fn for every request of part p of the record
+	// that is not exercise traffic, in no particular order, streaming (no
+	// limit): the progress metrics read the whole record. The zero FactPart
+	// is the whole record. An error from fn stops the scan.
+	ScanRequestFacts(ctx context.Context, p FactPart, fn func(RequestFact) error) error
+	// RequestFactParts splits the record into at most n parts that
+	// ScanRequestFacts can read at the same time, each request in exactly
+	// one of them. SQLite reads on the caller's goroutine, so parts read
+	// concurrently use several cores: ranges of rowid. PostgreSQL has one
+	// part, the whole record.
+	RequestFactParts(ctx context.Context, n int) ([]FactPart, error)
 	// RequestCounts counts non-exercise requests by requesting party,
 	// requested party, type and priority with one SQL aggregate.
 	RequestCounts(ctx context.Context) ([]RequestCount, error)
@@ -86,9 +94,17 @@ type LeadFact struct {
 	Created, Decided           time.Time
 }
 
-// RequestFact is what the progress metrics read of a request.
+// FactPart is a part of the requests table: the rows whose SQLite rowid is
+// in [From, To). The zero value is the whole table.
+type FactPart struct {
+	From, To int64
+}
+
+// RequestFact is what the progress metrics read of a request. Type,
+// Priority, Requesting and Requested are shared strings; ID, Content and
+// State are only valid until fn returns.
 type RequestFact struct {
-	ID         string
+	ID         []byte
 	Type       string
 	Priority   string
 	Requesting string
@@ -305,22 +321,59 @@ func emptyIfNil[T any](v []T) []T {
 	return v
 }
 
-func (q queries) ScanRequestFacts(ctx context.Context, fn func(RequestFact) error) error {
-	rows, err := q.query(ctx, `SELECT id, type, priority, requesting, requested, created, content, state
-		FROM requests WHERE exercise = 0`)
+func (q queries) RequestFactParts(ctx context.Context, n int) ([]FactPart, error) {
+	if q.d.Name != "sqlite" || n <= 1 {
+		return []FactPart{{}}, nil
+	}
+	var lo, hi sql.NullInt64
+	if err := q.row(ctx, `SELECT MIN(rowid), MAX(rowid) FROM requests`).Scan(&lo, &hi); err != nil {
+		return nil, err
+	}
+	if !lo.Valid || hi.Int64-lo.Int64 < int64(n) {
+		return []FactPart{{}}, nil
+	}
+	span := (hi.Int64 - lo.Int64 + 1) / int64(n)
+	parts := make([]FactPart, n)
+	for i := range parts {
+		parts[i] = FactPart{From: lo.Int64 + int64(i)*span, To: lo.Int64 + int64(i+1)*span}
+	}
+	// The first and last parts are open-ended: rows written since are in
+	// one of them.
+	parts[0].From, parts[n-1].To = math.MinInt64, math.MaxInt64
+	return parts, nil
+}
+
+func (q queries) ScanRequestFacts(ctx context.Context, p FactPart, fn func(RequestFact) error) error {
+	query := `SELECT id, type, priority, requesting, requested, created, content, state FROM requests WHERE exercise = 0`
+	var args []any
+	if p != (FactPart{}) {
+		query += ` AND rowid >= ? AND rowid < ?`
+		args = []any{p.From, p.To}
+	}
+	rows, err := q.query(ctx, query, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	var content, state sql.RawBytes
+	var id, typ, prio, from, to, content, state sql.RawBytes
+	// The grouping columns take a handful of values: each is kept once.
+	shared := map[string]string{}
+	intern := func(b []byte) string {
+		if s, ok := shared[string(b)]; ok {
+			return s
+		}
+		s := string(b)
+		shared[s] = s
+		return s
+	}
 	for rows.Next() {
-		var f RequestFact
 		var created int64
-		if err := rows.Scan(&f.ID, &f.Type, &f.Priority, &f.Requesting, &f.Requested, &created, &content, &state); err != nil {
+		if err := rows.Scan(&id, &typ, &prio, &from, &to, &created, &content, &state); err != nil {
 			return err
 		}
 		// RawBytes are only valid until the next Scan: fn must not keep them.
-		f.Created, f.Content, f.State = fromMicros(created), content, state
+		f := RequestFact{ID: id, Type: intern(typ), Priority: intern(prio), Requesting: intern(from), Requested: intern(to),
+			Created: fromMicros(created), Content: content, State: state}
 		if err := fn(f); err != nil {
 			return err
 		}

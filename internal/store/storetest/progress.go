@@ -32,23 +32,34 @@ func testProgressFacts(t *testing.T, s *store.SQL) {
 	if err := s.InTx(ctx, func(q store.Queries) error { return q.LoadRequests(ctx, rs[:1]) }); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("reloading a request: %v, want ErrConflict", err)
 	}
-	seen := map[string]bool{}
-	err := s.ScanRequestFacts(ctx, func(f store.RequestFact) error {
-		var i int
-		fmt.Sscanf(f.ID, "req%03d", &i)
-		r := rs[i]
-		if r.Exercise || seen[f.ID] || f.Type != r.Type || f.Requesting != r.Requesting || f.Requested != r.Requested ||
-			!f.Created.Equal(r.Created) || string(f.State) != string(r.State) || string(f.Content) != string(r.Content) {
-			return fmt.Errorf("fact %+v for %+v", f, r)
+	for _, n := range []int{1, 2, 3, 1000} {
+		parts, err := s.RequestFactParts(ctx, n)
+		if err != nil || len(parts) < 1 || len(parts) > n {
+			t.Fatalf("RequestFactParts(%d) = %v, %v", n, parts, err)
 		}
-		seen[f.ID] = true
-		return nil
-	})
-	if err != nil || len(seen) != 225 {
-		t.Fatalf("scan: %d facts, %v", len(seen), err)
+		seen := map[string]bool{}
+		for _, p := range parts {
+			err := s.ScanRequestFacts(ctx, p, func(f store.RequestFact) error {
+				var i int
+				fmt.Sscanf(string(f.ID), "req%03d", &i)
+				r := rs[i]
+				if r.Exercise || seen[string(f.ID)] || f.Type != r.Type || f.Priority != r.Priority || f.Requesting != r.Requesting || f.Requested != r.Requested ||
+					!f.Created.Equal(r.Created) || string(f.State) != string(r.State) || string(f.Content) != string(r.Content) {
+					return fmt.Errorf("fact %+v for %+v", f, r)
+				}
+				seen[string(f.ID)] = true
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("scan of %d parts: %v", n, err)
+			}
+		}
+		if len(seen) != 225 {
+			t.Fatalf("scan of %d parts: %d facts", n, len(seen))
+		}
 	}
 	stop := errors.New("stop")
-	if err := s.ScanRequestFacts(ctx, func(store.RequestFact) error { return stop }); !errors.Is(err, stop) {
+	if err := s.ScanRequestFacts(ctx, store.FactPart{}, func(store.RequestFact) error { return stop }); !errors.Is(err, stop) {
 		t.Fatalf("scan stopped by fn: %v", err)
 	}
 	counts, err := s.RequestCounts(ctx)
