@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
@@ -123,31 +122,34 @@ func LeafData(e Entry) ([]byte, error) {
 	if err := CheckEntry(e); err != nil {
 		return nil, err
 	}
-	var b bytes.Buffer
-	b.Grow(64 + len(e.Kind) + len(e.ObjectID) + 2*HashSize)
-	b.WriteString("liaison-ledger-entry/v1\nkind ")
-	b.WriteString(e.Kind)
-	b.WriteString("\nobject ")
-	b.WriteString(e.ObjectID)
-	b.WriteString("\ntime ")
-	b.WriteString(strconv.FormatInt(e.TimeMicros, 10))
+	return appendLeafData(make([]byte, 0, 80+len(e.Kind)+len(e.ObjectID)+2*HashSize), e), nil
+}
+
+// appendLeafData appends the leaf encoding of e, which CheckEntry accepted,
+// to b.
+func appendLeafData(b []byte, e Entry) []byte {
+	b = append(b, "liaison-ledger-entry/v1\nkind "...)
+	b = append(b, e.Kind...)
+	b = append(b, "\nobject "...)
+	b = append(b, e.ObjectID...)
+	b = append(b, "\ntime "...)
+	b = strconv.AppendInt(b, e.TimeMicros, 10)
 	if e.Exercise {
-		b.WriteString("\nexercise 1\nbody ")
+		b = append(b, "\nexercise 1\nbody "...)
 	} else {
-		b.WriteString("\nexercise 0\nbody ")
+		b = append(b, "\nexercise 0\nbody "...)
 	}
-	b.WriteString(e.BodyHash)
-	b.WriteByte('\n')
-	return b.Bytes(), nil
+	b = append(b, e.BodyHash...)
+	return append(b, '\n')
 }
 
 // LeafHash returns the RFC 6962 leaf hash of e.
 func LeafHash(e Entry) ([]byte, error) {
-	d, err := LeafData(e)
-	if err != nil {
+	if err := CheckEntry(e); err != nil {
 		return nil, err
 	}
-	return HashLeaf(d), nil
+	var a [256]byte
+	return HashLeaf(appendLeafData(a[:0], e)), nil
 }
 
 // BodyHash returns the hex SHA-256 of body, as Entry.BodyHash wants it.

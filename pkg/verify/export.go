@@ -123,7 +123,7 @@ func VerifyExport(r io.Reader, log note.Verifier, witnesses ...note.Verifier) (*
 		return nil, malformed("export header says %s size %d, its checkpoint %s size %d", h.Origin, h.Size, cp.Origin, cp.Size)
 	}
 	rep := &ExportReport{Checkpoint: cp, Origin: cp.Origin, Size: cp.Size, Root: cp.Root, Cosigners: cp.Cosigners, Kinds: map[string]uint64{}}
-	rf := compact.RangeFactory{Hash: hasher.HashChildren}
+	rf := compact.RangeFactory{Hash: HashChildren}
 	cr := rf.NewEmptyRange(0)
 	var n uint64
 	for sc.Scan() {

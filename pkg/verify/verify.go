@@ -80,8 +80,18 @@ const HashSize = sha256.Size
 func EmptyRoot() []byte { return hasher.EmptyRoot() }
 
 // HashLeaf returns the RFC 6962 leaf hash of data: SHA-256(0x00 || data).
-func HashLeaf(data []byte) []byte { return hasher.HashLeaf(data) }
+func HashLeaf(data []byte) []byte {
+	var a [256]byte
+	buf := append(append(a[:0], rfc6962.RFC6962LeafHashPrefix), data...)
+	sum := sha256.Sum256(buf)
+	return sum[:]
+}
 
 // HashChildren returns the RFC 6962 interior node hash:
 // SHA-256(0x01 || left || right).
-func HashChildren(left, right []byte) []byte { return hasher.HashChildren(left, right) }
+func HashChildren(left, right []byte) []byte {
+	var a [1 + 2*HashSize]byte
+	buf := append(append(append(a[:0], rfc6962.RFC6962NodeHashPrefix), left...), right...)
+	sum := sha256.Sum256(buf)
+	return sum[:]
+}

@@ -14,6 +14,7 @@ import (
 
 	tlog "github.com/transparency-dev/formats/log"
 	tnote "github.com/transparency-dev/formats/note"
+	"github.com/transparency-dev/merkle/rfc6962"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -280,5 +281,28 @@ func TestCheckAppendOnly(t *testing.T) {
 	}
 	if err := CheckAppendOnly(cp(4), cp(8), nil); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("missing proof: %v", err)
+	}
+}
+
+// The hashes are RFC 6962's, whatever the input length.
+func TestHashesAreRFC6962(t *testing.T) {
+	h := rfc6962.DefaultHasher
+	for _, n := range []int{0, 1, 31, 32, 33, 255, 256, 257, 1000} {
+		d := bytes.Repeat([]byte{byte(n)}, n)
+		if got, want := HashLeaf(d), h.HashLeaf(d); !bytes.Equal(got, want) {
+			t.Errorf("HashLeaf of %d bytes = %x, want %x", n, got, want)
+		}
+		l, r := d[:n/2], d[n/2:]
+		if got, want := HashChildren(l, r), h.HashChildren(l, r); !bytes.Equal(got, want) {
+			t.Errorf("HashChildren of %d+%d bytes = %x, want %x", len(l), len(r), got, want)
+		}
+	}
+	e := Entry{Kind: "audit", ObjectID: "x", TimeMicros: 5, BodyHash: strings.Repeat("ab", 32)}
+	d, err := LeafData(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := LeafHash(e); err != nil || !bytes.Equal(got, h.HashLeaf(d)) {
+		t.Errorf("LeafHash = %x, %v", got, err)
 	}
 }
