@@ -8,6 +8,7 @@ import (
 	"math"
 	mrand "math/rand/v2"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/liaison-dev/liaison/internal/clock"
@@ -67,15 +68,42 @@ type BenchResult struct {
 // benchEntry is the i-th synthetic entry: an envelope received, with ids
 // ordered in time as ULID-style envelope ids are.
 func benchEntry(i int64, now time.Time, body bool) Entry {
-	e := Entry{Kind: KindEnvelopeReceived, ObjectID: fmt.Sprintf("env-%016x", i), At: now, Exercise: i%10 == 0}
+	id := make([]byte, 0, 20)
+	id = append(id, "env-"...)
+	id = appendHex(id, uint64(i), 16)
+	e := Entry{Kind: KindEnvelopeReceived, ObjectID: string(id), At: now, Exercise: i%10 == 0}
 	if body {
-		e.Body = fmt.Appendf(nil, `{"type":"request.ack","conversation":"c-%d","sender":"CN","recipients":["US"],"created":"%s","seq":%d,"payload_sha256":"%064x"}`,
-			i%997, now.Format(time.RFC3339Nano), i, i)
+		b := make([]byte, 0, 256)
+		b = append(b, `{"type":"request.ack","conversation":"c-`...)
+		b = strconv.AppendInt(b, i%997, 10)
+		b = append(b, `","sender":"CN","recipients":["US"],"created":"`...)
+		b = now.AppendFormat(b, time.RFC3339Nano)
+		b = append(b, `","seq":`...)
+		b = strconv.AppendInt(b, i, 10)
+		b = append(b, `,"payload_sha256":"`...)
+		b = appendHex(b, uint64(i), 64)
+		e.Body = append(b, `"}`...)
 	} else {
-		sum := verify.HashLeaf(fmt.Appendf(nil, "%d", i))
-		e.BodyHash = sum
+		e.BodyHash = verify.HashLeaf(strconv.AppendInt(nil, i, 10))
 	}
 	return e
+}
+
+// appendHex appends v in lower-case hex, zero-padded to width digits.
+func appendHex(b []byte, v uint64, width int) []byte {
+	const digits = "0123456789abcdef"
+	var a [64]byte
+	n := len(a)
+	for v > 0 || n == len(a) {
+		n--
+		a[n] = digits[v&15]
+		v >>= 4
+	}
+	for len(a)-n < width {
+		n--
+		a[n] = '0'
+	}
+	return append(b, a[n:]...)
 }
 
 // Bench runs the ledger benchmark on SQLite in o.Dir.

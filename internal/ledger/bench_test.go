@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -87,4 +88,19 @@ func bigLog(b *testing.B) (*Log, uint64) {
 		b.Fatal(err)
 	}
 	return l, size
+}
+
+func TestBenchEntry(t *testing.T) {
+	now := time.Date(2026, 11, 25, 8, 0, 0, 123000, time.UTC)
+	for _, i := range []int64{0, 1, 996, 997, 123456789} {
+		want := fmt.Appendf(nil, `{"type":"request.ack","conversation":"c-%d","sender":"CN","recipients":["US"],"created":"%s","seq":%d,"payload_sha256":"%064x"}`,
+			i%997, now.Format(time.RFC3339Nano), i, i)
+		e := benchEntry(i, now, true)
+		if string(e.Body) != string(want) || e.ObjectID != fmt.Sprintf("env-%016x", i) {
+			t.Errorf("entry %d: %s %s", i, e.ObjectID, e.Body)
+		}
+		if h := benchEntry(i, now, false).BodyHash; string(h) != string(verify.HashLeaf(fmt.Appendf(nil, "%d", i))) {
+			t.Errorf("entry %d: body hash %x", i, h)
+		}
+	}
 }

@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	tlog "github.com/transparency-dev/formats/log"
+	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/proof"
 	"golang.org/x/mod/sumdb/note"
 
@@ -48,6 +50,19 @@ type Log struct {
 	// beyond it (another instance may have checkpointed since).
 	mu  sync.Mutex
 	cur *latest
+	// edge is the right edge of the tree at the last checkpoint this Log
+	// made: integrating the next entries starts from it instead of reading
+	// it back, when that checkpoint is still the latest.
+	edge *edge
+}
+
+// edge is the tree of a checkpoint as integration needs it: the compact
+// range of its leaves and its partial tiles.
+type edge struct {
+	size  int64
+	root  []byte
+	nodes [][]byte
+	tiles map[store.TileID][]byte
 }
 
 type latest struct {
@@ -150,12 +165,18 @@ func (l *Log) Verifier() note.Verifier { return l.verifier }
 func (l *Log) Checkpoint(ctx context.Context) (store.LedgerCheckpoint, error) {
 	for {
 		var cp store.LedgerCheckpoint
+		var e *edge
 		more := false
 		err := l.store.InTx(ctx, func(q store.Queries) error {
 			var err error
-			cp, more, err = l.integrate(ctx, q, IntegrateBatch)
+			cp, e, more, err = l.integrate(ctx, q, IntegrateBatch)
 			return err
 		})
+		l.mu.Lock()
+		if err == nil {
+			l.edge = e
+		}
+		l.mu.Unlock()
 		if err != nil || !more {
 			l.forget()
 			return cp, err
@@ -163,82 +184,113 @@ func (l *Log) Checkpoint(ctx context.Context) (store.LedgerCheckpoint, error) {
 	}
 }
 
+// start returns the compact range and partial tiles of the tree of
+// checkpoint prev: the ones this Log kept if prev is the checkpoint it made
+// last, otherwise read from the tiles.
+func (l *Log) start(ctx context.Context, q store.Queries, prev store.LedgerCheckpoint) (*compact.Range, tileWriter, error) {
+	from := uint64(max64(prev.Size, 0))
+	l.mu.Lock()
+	e := l.edge
+	l.mu.Unlock()
+	var w tileWriter
+	if e != nil && e.size == prev.Size && bytes.Equal(e.root, prev.Root) {
+		cr, err := rangeFactory.NewRange(0, from, slices.Clone(e.nodes))
+		if err != nil {
+			return nil, w, err
+		}
+		w.tiles = make(map[store.TileID][]byte, len(e.tiles)+tileWidth)
+		for id, h := range e.tiles {
+			w.tiles[id] = slices.Clone(h)
+		}
+		return cr, w, nil
+	}
+	cr, err := loadRange(ctx, q, from)
+	if err != nil {
+		return nil, w, err
+	}
+	return cr, w, w.start(ctx, q, from)
+}
+
 // integrate adds up to max pending entries to the tree and signs a
-// checkpoint for the new size. more says whether entries remain.
-func (l *Log) integrate(ctx context.Context, q store.Queries, max int64) (store.LedgerCheckpoint, bool, error) {
+// checkpoint for the new size. more says whether entries remain; the edge
+// is the new tree's, for the next integration once this one is committed.
+func (l *Log) integrate(ctx context.Context, q store.Queries, max int64) (store.LedgerCheckpoint, *edge, bool, error) {
 	if err := q.SerializeLedgerIntegration(ctx); err != nil {
-		return store.LedgerCheckpoint{}, false, err
+		return store.LedgerCheckpoint{}, nil, false, err
 	}
 	prev, err := q.LatestLedgerCheckpoint(ctx)
 	if errors.Is(err, store.ErrNotFound) {
 		prev, err = store.LedgerCheckpoint{Size: -1}, nil
 	}
 	if err != nil {
-		return prev, false, err
+		return prev, nil, false, err
 	}
 	total, err := q.LedgerSize(ctx)
 	if err != nil {
-		return prev, false, err
+		return prev, nil, false, err
 	}
 	from := max64(prev.Size, 0)
 	if total == from && prev.Size >= 0 {
-		return prev, false, nil
+		return prev, nil, false, nil
 	}
 	if total < from {
-		return prev, false, fmt.Errorf("ledger: %d entries but a checkpoint of size %d: entries were removed", total, from)
+		return prev, nil, false, fmt.Errorf("ledger: %d entries but a checkpoint of size %d: entries were removed", total, from)
 	}
 	to := min(total, from+max)
-	cr, err := loadRange(ctx, q, uint64(from))
+	cr, w, err := l.start(ctx, q, prev)
 	if err != nil {
-		return prev, false, err
-	}
-	var w tileWriter
-	if err := w.start(ctx, q, uint64(from)); err != nil {
-		return prev, false, err
+		return prev, nil, false, err
 	}
 	for next := from; next < to; {
-		rows, err := q.ListLedger(ctx, next, to, store.MaxLedgerPage)
+		rows, err := q.ListLedgerLeaves(ctx, next, to, store.MaxLedgerPage)
 		if err != nil {
-			return prev, false, err
+			return prev, nil, false, err
 		}
 		if len(rows) == 0 {
-			return prev, false, fmt.Errorf("ledger: entry %d missing", next)
+			return prev, nil, false, fmt.Errorf("ledger: entry %d missing", next)
 		}
 		for _, r := range rows {
 			if r.Index != next {
-				return prev, false, fmt.Errorf("ledger: entry %d missing", next)
+				return prev, nil, false, fmt.Errorf("ledger: entry %d missing", next)
 			}
-			leaf, err := verify.LeafHash(toVerify(r))
+			leaf, err := verify.LeafHash(toVerify(r)) // r has no body: its hash is what the leaf holds
 			if err != nil {
-				return prev, false, err
+				return prev, nil, false, err
 			}
 			if err := cr.Append(leaf, w.visit); err != nil {
-				return prev, false, err
+				return prev, nil, false, err
 			}
 			next++
 		}
 	}
+	cp, e, err := l.finish(ctx, q, cr, &w)
+	return cp, e, to < total, err
+}
+
+// finish writes the tiles an integration extended and the signed
+// checkpoint of the range's tree.
+func (l *Log) finish(ctx context.Context, q store.Queries, cr *compact.Range, w *tileWriter) (store.LedgerCheckpoint, *edge, error) {
 	if w.err != nil {
-		return prev, false, w.err
+		return store.LedgerCheckpoint{}, nil, w.err
 	}
 	if err := q.PutLedgerTiles(ctx, w.tiles); err != nil {
-		return prev, false, err
+		return store.LedgerCheckpoint{}, nil, err
 	}
 	root, err := cr.GetRootHash(nil)
 	if err != nil {
-		return prev, false, err
+		return store.LedgerCheckpoint{}, nil, err
 	}
 	if root == nil {
 		root = verify.EmptyRoot()
 	}
-	cp, err := l.sign(uint64(to), root)
+	cp, err := l.sign(cr.End(), root)
 	if err != nil {
-		return prev, false, err
+		return cp, nil, err
 	}
 	if err := q.AddLedgerCheckpoint(ctx, cp); err != nil {
-		return prev, false, err
+		return cp, nil, err
 	}
-	return cp, to < total, nil
+	return cp, w.edge(cp, cr), nil
 }
 
 func max64(a, b int64) int64 {

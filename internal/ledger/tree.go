@@ -129,3 +129,26 @@ func (w *tileWriter) visit(id compact.NodeID, hash []byte) {
 	}
 	w.tiles[t] = append(w.tiles[t], hash...)
 }
+
+// edge keeps what the next integration starts from: the range's nodes and
+// the tiles at the right edge that are not full (a full tile never changes
+// again).
+func (w *tileWriter) edge(cp store.LedgerCheckpoint, cr *compact.Range) *edge {
+	e := &edge{size: cp.Size, root: cp.Root, nodes: cr.Hashes(), tiles: map[store.TileID][]byte{}}
+	for id, h := range w.tiles {
+		if len(h) < tileWidth*hashSize && int64(len(h)/hashSize) == edgeTileLen(uint64(cp.Size), id) {
+			e.tiles[id] = h
+		}
+	}
+	return e
+}
+
+// edgeTileLen is how many hashes tile id holds in a tree of size leaves
+// when it is the partial tile at the right edge of its level, or -1.
+func edgeTileLen(size uint64, id store.TileID) int64 {
+	n := size >> (tileHeight * uint(id.Level)) // nodes at this tile level
+	if n%tileWidth == 0 || int64(n/tileWidth) != id.Index {
+		return -1
+	}
+	return int64(n % tileWidth)
+}

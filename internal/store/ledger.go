@@ -24,6 +24,10 @@ type LedgerQueries interface {
 	// ListLedger returns entries with from <= Index < to, oldest first, at
 	// most limit (<= MaxLedgerPage).
 	ListLedger(ctx context.Context, from, to int64, limit int) ([]LedgerEntry, error)
+	// ListLedgerLeaves is ListLedger without the bodies: the fields a leaf
+	// commits to (the body by its hash), for integrating entries into the
+	// tree.
+	ListLedgerLeaves(ctx context.Context, from, to int64, limit int) ([]LedgerEntry, error)
 	// LedgerByObject returns the entries recorded for objectID, oldest first.
 	LedgerByObject(ctx context.Context, objectID string, limit int) ([]LedgerEntry, error)
 
@@ -135,94 +139,148 @@ func (q queries) serialize(ctx context.Context, key int) error {
 // parameters each stays far below both backends' parameter limits.
 const ledgerInsertRows = 200
 
-const appendOne = `INSERT INTO ledger_entries (idx, kind, object_id, at, exercise, body_hash, body)
-	SELECT COALESCE(MAX(idx), -1) + 1, ?, ?, ?, ?, ?, ? FROM ledger_entries RETURNING idx`
+const ledgerInsertOne = `INSERT INTO ledger_entries (idx, kind, object_id, at, exercise, body_hash, body) VALUES (?, ?, ?, ?, ?, ?, ?)`
 
-// appendStmts keeps the single-entry append prepared for the transaction
-// in progress. SQLite (the only user) has one writer connection, hence one
-// write transaction at a time: a cache of one. database/sql closes the
-// statement when its transaction ends; a new transaction prepares anew.
-var appendStmts stmtCache
+// ledgerSeq remembers, for the transaction that appended last, the index
+// its next entry gets and (SQLite) its single-entry insert prepared. The
+// first append of a transaction reads MAX(idx) after taking the append lock
+// (PostgreSQL); the following ones need neither the read nor the lock, which
+// the transaction holds to its end. An append is then one plain insert of
+// a known primary key: were the remembered index ever wrong, the insert
+// would collide with an existing entry and fail, never leave a gap. One
+// entry suffices: a transaction's appends come one after the other, and a
+// transaction that is not the last to append reads MAX(idx) again.
+var ledgerSeq seqCache
 
-type stmtCache struct {
+type seqCache struct {
 	mu   sync.Mutex
 	tx   *sql.Tx
-	stmt *sql.Stmt
+	next int64
+	one  *sql.Stmt
 }
 
-func (c *stmtCache) get(ctx context.Context, tx *sql.Tx) (*sql.Stmt, error) {
+// lookup returns the next index of tx and its prepared insert (nil: none
+// yet), or ok=false when tx is not the transaction remembered.
+func (c *seqCache) lookup(tx *sql.Tx) (next int64, one *sql.Stmt, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tx != tx {
+		return 0, nil, false
+	}
+	return c.next, c.one, true
+}
+
+// store remembers tx's next index, keeping its prepared insert when tx is
+// already the one remembered. database/sql closes the statement when the
+// transaction ends.
+func (c *seqCache) store(tx *sql.Tx, next int64, one *sql.Stmt) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tx != tx {
+		c.one = nil
+	}
+	c.tx, c.next = tx, next
+	if one != nil {
+		c.one = one
+	}
+}
+
+// forget drops what is remembered of tx after a failed insert.
+func (c *seqCache) forget(tx *sql.Tx) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.tx == tx {
-		return c.stmt, nil
+		c.tx, c.one = nil, nil
 	}
-	st, err := tx.PrepareContext(ctx, appendOne)
-	if err != nil {
-		return nil, err
-	}
-	c.tx, c.stmt = tx, st
-	return st, nil
 }
 
 func (q queries) AppendLedger(ctx context.Context, es []LedgerEntry) (int64, error) {
-	var first int64
-	if len(es) == 1 && q.d.Name != "postgres" {
-		// One statement for the common case: SQLite re-parses every
-		// statement, so this halves the cost of an append. (PostgreSQL
-		// takes the general path: it needs its lock first, and would not
-		// type the SELECT's parameters from the INSERT's columns.)
-		e := es[0]
-		body := e.Body
-		if body == nil {
-			body = []byte{}
-		}
-		args := []any{e.Kind, e.ObjectID, e.At.UnixMicro(), boolInt(e.Exercise), e.BodyHash, body}
-		var err error
-		if tx, ok := q.w.(*sql.Tx); ok {
-			var st *sql.Stmt
-			if st, err = appendStmts.get(ctx, tx); err == nil {
-				err = st.QueryRowContext(ctx, args...).Scan(&first)
-			}
-		} else {
-			err = q.w.QueryRowContext(ctx, appendOne, args...).Scan(&first)
-		}
-		return first, q.mapErr(err)
+	if len(es) == 0 {
+		return 0, errors.New("store: no ledger entry to append")
 	}
-	err := q.atomic(ctx, func(q queries) error {
-		if err := q.serialize(ctx, lockLedgerAppend); err != nil {
+	if q.tx == nil {
+		var first int64
+		err := q.atomic(ctx, func(q queries) error {
+			var err error
+			first, err = q.AppendLedger(ctx, es)
 			return err
+		})
+		return first, err
+	}
+	first, one, ok := ledgerSeq.lookup(q.tx)
+	if !ok {
+		if err := q.serialize(ctx, lockLedgerAppend); err != nil {
+			return 0, err
 		}
 		var last sql.NullInt64
 		if err := q.row(ctx, `SELECT MAX(idx) FROM ledger_entries`).Scan(&last); err != nil {
-			return err
+			return 0, err
 		}
 		first = 0
 		if last.Valid {
 			first = last.Int64 + 1
 		}
-		for start := 0; start < len(es); start += ledgerInsertRows {
-			chunk := es[start:min(start+ledgerInsertRows, len(es))]
-			var b strings.Builder
-			b.WriteString(`INSERT INTO ledger_entries (idx, kind, object_id, at, exercise, body_hash, body) VALUES `)
-			args := make([]any, 0, 7*len(chunk))
-			for i, e := range chunk {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
-				body := e.Body
-				if body == nil {
-					body = []byte{}
-				}
-				args = append(args, first+int64(start+i), e.Kind, e.ObjectID, e.At.UnixMicro(), boolInt(e.Exercise), e.BodyHash, body)
-			}
-			if _, err := q.exec(ctx, b.String(), args...); err != nil {
-				return err
-			}
+	}
+	var err error
+	if len(es) == 1 && q.d.Name != "postgres" {
+		// The common case, one change recorded at a time: the insert is
+		// prepared once per transaction. (pgx keeps its own statements.)
+		// It runs without watching ctx (checked just before): the driver
+		// would start a goroutine to interrupt the statement, which costs
+		// more than the insert of one row of a known key; the transaction
+		// itself still ends when ctx does.
+		if one == nil {
+			one, err = q.tx.PrepareContext(ctx, ledgerInsertOne)
 		}
-		return nil
-	})
-	return first, err
+		if err == nil {
+			err = ctx.Err()
+		}
+		if err == nil {
+			_, err = one.ExecContext(context.WithoutCancel(ctx), ledgerArgs(nil, first, es[0])...)
+			err = q.mapErr(err)
+		}
+	} else {
+		err = q.insertLedger(ctx, first, es)
+	}
+	if err != nil {
+		ledgerSeq.forget(q.tx)
+		return 0, err
+	}
+	ledgerSeq.store(q.tx, first+int64(len(es)), one)
+	return first, nil
+}
+
+// insertLedger inserts es with indexes from first on, ledgerInsertRows to a
+// statement.
+func (q queries) insertLedger(ctx context.Context, first int64, es []LedgerEntry) error {
+	var b strings.Builder
+	args := make([]any, 0, 7*min(len(es), ledgerInsertRows))
+	for start := 0; start < len(es); start += ledgerInsertRows {
+		chunk := es[start:min(start+ledgerInsertRows, len(es))]
+		b.Reset()
+		b.WriteString(`INSERT INTO ledger_entries (idx, kind, object_id, at, exercise, body_hash, body) VALUES `)
+		args = args[:0]
+		for i, e := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+			args = ledgerArgs(args, first+int64(start+i), e)
+		}
+		if _, err := q.exec(ctx, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ledgerArgs appends the insert parameters of e at index idx.
+func ledgerArgs(args []any, idx int64, e LedgerEntry) []any {
+	body := e.Body
+	if body == nil {
+		body = []byte{}
+	}
+	return append(args, idx, e.Kind, e.ObjectID, e.At.UnixMicro(), boolInt(e.Exercise), e.BodyHash, body)
 }
 
 func (q queries) LedgerSize(ctx context.Context) (int64, error) {
@@ -258,6 +316,19 @@ func (q queries) ListLedger(ctx context.Context, from, to int64, limit int) ([]L
 	rows, err := q.query(ctx, `SELECT `+ledgerCols+` FROM ledger_entries WHERE idx >= ? AND idx < ? ORDER BY idx`+
 		fmt.Sprintf(` LIMIT %d`, pageLimit(limit)), from, to)
 	return collect(rows, err, scanLedger)
+}
+
+func (q queries) ListLedgerLeaves(ctx context.Context, from, to int64, limit int) ([]LedgerEntry, error) {
+	rows, err := q.query(ctx, `SELECT idx, kind, object_id, at, exercise, body_hash FROM ledger_entries WHERE idx >= ? AND idx < ? ORDER BY idx`+
+		fmt.Sprintf(` LIMIT %d`, pageLimit(limit)), from, to)
+	return collect(rows, err, func(r *sql.Rows) (LedgerEntry, error) {
+		var e LedgerEntry
+		var at int64
+		var ex int
+		err := r.Scan(&e.Index, &e.Kind, &e.ObjectID, &at, &ex, &e.BodyHash)
+		e.At, e.Exercise = time.UnixMicro(at).UTC(), ex != 0
+		return e, err
+	})
 }
 
 func (q queries) LedgerByObject(ctx context.Context, objectID string, limit int) ([]LedgerEntry, error) {
