@@ -232,19 +232,19 @@ func (s *Service) EnqueueSealed(ctx context.Context, q store.Queries, sm *Sealed
 // as EnqueueSealed does for each, with one ledger append for them all.
 func (s *Service) EnqueueAll(ctx context.Context, q store.Queries, sms []*Sealed) error {
 	entries := make([]ledger.Entry, 0, len(sms))
-	for _, sm := range sms {
+	rows := make([]store.OutboxMessage, len(sms))
+	lanes := make([]int, len(sms))
+	for i, sm := range sms {
 		msg := sm.msg
 		for _, r := range msg.Recipients {
 			if err := s.checkPaired(ctx, q, r); err != nil {
 				return err
 			}
 		}
-		err := q.InsertOutbox(ctx, store.OutboxMessage{EnvelopeID: msg.ID, Type: msg.Type, Conversation: msg.Conversation,
+		rows[i] = store.OutboxMessage{EnvelopeID: msg.ID, Type: msg.Type, Conversation: msg.Conversation,
 			InReplyTo: msg.InReplyTo, Exercise: msg.Exercise, Marking: msg.Marking, Recipients: msg.Recipients,
-			Created: msg.Created, Payload: msg.Payload, Attachments: sm.atts, Signed: sm.signed}, laneOf(msg.Conversation, msg.ID))
-		if err != nil {
-			return fmt.Errorf("federation: enqueue %s: %w", msg.ID, err)
-		}
+			Created: msg.Created, Payload: msg.Payload, Attachments: sm.atts, Signed: sm.signed}
+		lanes[i] = laneOf(msg.Conversation, msg.ID)
 		e, ok, err := envelopeEntry(ledger.KindEnvelopeSent, sm.header, msg.Created)
 		if err != nil {
 			return err
@@ -252,6 +252,12 @@ func (s *Service) EnqueueAll(ctx context.Context, q store.Queries, sms []*Sealed
 		if ok {
 			entries = append(entries, e)
 		}
+	}
+	if err := q.InsertOutboxAll(ctx, rows, lanes); err != nil {
+		if len(sms) == 1 {
+			return fmt.Errorf("federation: enqueue %s: %w", sms[0].msg.ID, err)
+		}
+		return fmt.Errorf("federation: enqueue %d messages: %w", len(sms), err)
 	}
 	if len(entries) == 0 {
 		return nil

@@ -17,6 +17,9 @@ type FederationQueries interface {
 	// recipient, all in lane. It is called inside the domain transaction
 	// that caused the message. A reused envelope ID is ErrConflict.
 	InsertOutbox(ctx context.Context, m OutboxMessage, lane int) error
+	// InsertOutboxAll records several messages as InsertOutbox does, in
+	// order, message i in lanes[i], with a few multi-row statements.
+	InsertOutboxAll(ctx context.Context, ms []OutboxMessage, lanes []int) error
 	// PendingOutbox returns up to limit pending deliveries to recipient in
 	// any of lanes, oldest (lowest Seq) first, each with its message.
 	PendingOutbox(ctx context.Context, recipient string, lanes []int, limit int) ([]OutboxItem, error)
@@ -158,20 +161,50 @@ type PeerKey struct {
 }
 
 func (q queries) InsertOutbox(ctx context.Context, m OutboxMessage, lane int) error {
+	return q.InsertOutboxAll(ctx, []OutboxMessage{m}, []int{lane})
+}
+
+// outboxRows bounds the messages of one multi-row statement (10
+// parameters a row).
+const outboxRows = 100
+
+func (q queries) InsertOutboxAll(ctx context.Context, ms []OutboxMessage, lanes []int) error {
+	if len(lanes) != len(ms) {
+		return fmt.Errorf("store: outbox: %d lanes for %d messages", len(lanes), len(ms))
+	}
 	return q.atomic(ctx, func(q queries) error {
-		if _, err := q.exec(ctx, `INSERT INTO fed_messages (envelope_id, type, conversation, in_reply_to, exercise, marking, recipients, created, payload, attachments)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			m.EnvelopeID, m.Type, m.Conversation, m.InReplyTo, boolInt(m.Exercise), m.Marking, joinList(m.Recipients), micros(m.Created), nonNil(m.Payload), m.Attachments); err != nil {
-			return err
-		}
-		for _, r := range m.Recipients {
-			if _, err := q.exec(ctx, `INSERT INTO fed_outbox (envelope_id, recipient, lane, enqueued, sealed) VALUES (?, ?, ?, ?, ?)`,
-				m.EnvelopeID, r, lane, micros(m.Created), nilIfEmpty(m.Signed)); err != nil {
+		for len(ms) > 0 {
+			n := min(len(ms), outboxRows)
+			chunk, chunkLanes := ms[:n], lanes[:n]
+			ms, lanes = ms[n:], lanes[n:]
+			margs := make([]any, 0, 10*n)
+			var dargs []any
+			for i, m := range chunk {
+				margs = append(margs, m.EnvelopeID, m.Type, m.Conversation, m.InReplyTo, boolInt(m.Exercise), m.Marking,
+					joinList(m.Recipients), micros(m.Created), nonNil(m.Payload), m.Attachments)
+				for _, r := range m.Recipients {
+					dargs = append(dargs, m.EnvelopeID, r, chunkLanes[i], micros(m.Created), nilIfEmpty(m.Signed))
+				}
+			}
+			if _, err := q.exec(ctx, `INSERT INTO fed_messages (envelope_id, type, conversation, in_reply_to, exercise, marking, recipients, created, payload, attachments) VALUES `+
+				rowsOf(n, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"), margs...); err != nil {
+				return err
+			}
+			if len(dargs) == 0 {
+				continue
+			}
+			if _, err := q.exec(ctx, `INSERT INTO fed_outbox (envelope_id, recipient, lane, enqueued, sealed) VALUES `+
+				rowsOf(len(dargs)/5, "(?, ?, ?, ?, ?)"), dargs...); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// rowsOf repeats a VALUES row n times.
+func rowsOf(n int, row string) string {
+	return row + strings.Repeat(", "+row, n-1)
 }
 
 // nilIfEmpty stores an empty slice as NULL.

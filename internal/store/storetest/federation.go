@@ -262,3 +262,41 @@ func testPeerKeys(t *testing.T, s *store.SQL) {
 		t.Fatalf("ListPeerKeys = %+v, %v", l, err)
 	}
 }
+
+// InsertOutboxAll spans several multi-row statements, keeps order and
+// lanes, and is all or nothing.
+func testOutboxInsertAll(t *testing.T, s *store.SQL) {
+	ctx := t.Context()
+	var ms []store.OutboxMessage
+	var lanes []int
+	for i := range 250 {
+		ms = append(ms, outboxMsg(fmt.Sprintf("a%031x", i), "CN", "RU"))
+		lanes = append(lanes, i%3)
+	}
+	if err := s.InsertOutboxAll(ctx, ms, lanes); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []string{"CN", "RU"} {
+		got, err := s.PendingOutbox(ctx, r, []int{0, 1, 2}, 1000)
+		if err != nil || len(got) != 250 {
+			t.Fatalf("pending to %s: %d, %v", r, len(got), err)
+		}
+		for i, it := range got {
+			if it.Message.EnvelopeID != ms[i].EnvelopeID || it.Lane != lanes[i] || string(it.Message.Payload) != "payload "+ms[i].EnvelopeID {
+				t.Fatalf("pending to %s, item %d: %s in lane %d", r, i, it.Message.EnvelopeID, it.Lane)
+			}
+		}
+	}
+	// A batch with one envelope ID used before fails whole.
+	fresh := outboxMsg(fmt.Sprintf("b%031x", 0), "CN")
+	err := s.InsertOutboxAll(ctx, []store.OutboxMessage{fresh, ms[7]}, []int{0, 0})
+	if !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("batch with a reused ID: %v, want ErrConflict", err)
+	}
+	if _, err := s.GetOutboxItem(ctx, fresh.EnvelopeID, "CN"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the other message of the failed batch was kept: %v", err)
+	}
+	if err := s.InsertOutboxAll(ctx, ms[:2], []int{0}); err == nil {
+		t.Fatal("lanes not matching messages accepted")
+	}
+}

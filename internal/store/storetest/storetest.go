@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 		{"ProgressFacts", testProgressFacts},
 		{"Intel", testIntel},
 		{"OutboxLifecycle", testOutboxLifecycle},
+		{"OutboxInsertAll", testOutboxInsertAll},
 		{"OutboxInTx", testOutboxInTx},
 		{"Receipts", testReceipts},
 		{"Inbox", testInbox},
