@@ -48,7 +48,7 @@ func benchLedgerCmd() *cobra.Command {
 	f.IntVar(&o.Batch, "batch", 256, "appends per transaction in the append phase")
 	f.DurationVar(&o.AppendFor, "append-for", 5*time.Second, "duration of the append phase")
 	f.Int64Var(&o.Entries, "entries", 10_000_000, "tree size for the proof phase")
-	f.DurationVar(&o.BuildBudget, "build-for", 2*time.Minute, "time budget for building the tree")
+	f.DurationVar(&o.BuildBudget, "build-for", 5*time.Minute, "time budget for building the tree")
 	f.IntVar(&o.Proofs, "proofs", 2000, "random inclusion proofs timed")
 	f.StringVar(&o.Dir, "dir", "", "scratch directory (default: a temporary directory, removed afterwards)")
 	f.BoolVar(&keep, "keep", false, "keep the scratch directory")

@@ -69,16 +69,8 @@ func bigLog(b *testing.B) (*Log, uint64) {
 	const size = 1 << 20
 	st := openStore(b)
 	l := openLog(b, st, "US", testKey(1))
-	now := time.Now()
-	rows := make([]Entry, 0, IntegrateBatch)
-	for n := int64(0); n < size; n += IntegrateBatch {
-		rows = rows[:0]
-		for i := int64(0); i < IntegrateBatch; i++ {
-			rows = append(rows, benchEntry(n+i, now, false))
-		}
-		if _, err := AppendBatch(b.Context(), st, rows); err != nil {
-			b.Fatal(err)
-		}
+	if n, err := benchBuild(b.Context(), l, size, func() bool { return true }, func(string) {}); err != nil || n != size {
+		b.Fatalf("build: %d, %v", n, err)
 	}
 	cp, err := l.Checkpoint(b.Context())
 	if err != nil || cp.Size != size {

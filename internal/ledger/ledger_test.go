@@ -204,3 +204,54 @@ func TestLedgerIsAppendOnlyInTheDatabase(t *testing.T) {
 		}
 	}
 }
+
+// The bulk path builds the same tree as appends and checkpoints, and the
+// two mix: proofs hold for entries of both.
+func TestLoadBuildsTheSameTree(t *testing.T) {
+	st := openStore(t)
+	l := openLog(t, st, "US", testKey(1))
+	ctx := t.Context()
+	load := func(from, n int) {
+		t.Helper()
+		es := make([]Entry, n)
+		for i := range es {
+			es[i] = entry(from + i)
+		}
+		b, err := prepareLoad(es)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cp, err := l.load(ctx, b)
+		if err != nil || cp.Size != int64(from+n) || !bytes.Equal(cp.Root, refRoot(t, from+n)) {
+			t.Fatalf("load %d+%d: %d %x, %v", from, n, cp.Size, cp.Root, err)
+		}
+	}
+	load(0, 37)
+	appendN(t, st, 37, 300)
+	if _, err := l.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	load(337, 1000)
+	l.edge = nil // from the tiles in the database
+	load(1337, 5)
+	appendN(t, st, 1342, 3)
+	if b, err := prepareLoad([]Entry{entry(1345)}); err != nil {
+		t.Fatal(err)
+	} else if _, err := l.load(ctx, b); err == nil {
+		t.Fatal("load over entries not yet integrated accepted")
+	}
+	cp, err := l.Checkpoint(ctx)
+	if err != nil || cp.Size != 1345 || !bytes.Equal(cp.Root, refRoot(t, 1345)) {
+		t.Fatalf("checkpoint after loads: %d, %v", cp.Size, err)
+	}
+	v := l.Verifier()
+	for _, i := range []uint64{0, 36, 37, 336, 337, 1000, 1336, 1341, 1344} {
+		p, err := l.Prove(ctx, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Verify(v); err != nil {
+			t.Fatalf("proof of %d: %v", i, err)
+		}
+	}
+}

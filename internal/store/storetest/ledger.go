@@ -66,9 +66,48 @@ func testLedgerAppend(t *testing.T, s *store.SQL) {
 	if l, _ := s.ListLedger(ctx, 0, 460, 7); len(l) != 7 {
 		t.Fatalf("limit ignored: %d", len(l))
 	}
+	leaves, err := s.ListLedgerLeaves(ctx, 448, 452, 0)
+	if err != nil || len(leaves) != 4 || leaves[2].Index != 450 || leaves[2].Body != nil || leaves[2].Kind != want.Kind ||
+		leaves[2].ObjectID != want.ObjectID || !leaves[2].At.Equal(want.At) || leaves[2].Exercise != want.Exercise ||
+		!bytes.Equal(leaves[2].BodyHash, want.BodyHash) {
+		t.Fatalf("ListLedgerLeaves = %+v, %v", leaves, err)
+	}
+	if l, _ := s.ListLedgerLeaves(ctx, 0, 460, 7); len(l) != 7 {
+		t.Fatalf("ListLedgerLeaves: limit ignored: %d", len(l))
+	}
 	byObj, err := s.LedgerByObject(ctx, "obj-1", 0)
 	if err != nil || len(byObj) != 115 || byObj[1].Index != 5 {
 		t.Fatalf("LedgerByObject = %d entries, %v", len(byObj), err)
+	}
+	// A transaction that fails after appending leaves no trace, and the
+	// next one appends where the log ends, one entry or several at a time.
+	boom := errors.New("boom")
+	err = s.InTx(ctx, func(q store.Queries) error {
+		if _, err := q.AppendLedger(ctx, []store.LedgerEntry{ledgerEntry(460)}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatal(err)
+	}
+	err = s.InTx(ctx, func(q store.Queries) error {
+		for _, es := range [][]store.LedgerEntry{{ledgerEntry(460)}, {ledgerEntry(461)}, {ledgerEntry(462), ledgerEntry(463)}, {ledgerEntry(464)}} {
+			idx, err := q.AppendLedger(ctx, es)
+			if err != nil {
+				return err
+			}
+			if idx != int64(es[0].At.Sub(t0)/time.Millisecond) {
+				return fmt.Errorf("entry %v got index %d", es[0].At, idx)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.LedgerSize(ctx); n != 465 {
+		t.Fatalf("LedgerSize after a failed and a mixed transaction = %d", n)
 	}
 }
 
