@@ -255,3 +255,21 @@ func TestLoadBuildsTheSameTree(t *testing.T) {
 		}
 	}
 }
+
+// A log whose kept tree edge is stale (another instance checkpointed
+// since) integrates from the tiles in the database.
+func TestCheckpointAfterAnotherInstance(t *testing.T) {
+	st := openStore(t)
+	l1 := openLog(t, st, "US", testKey(1))
+	l2 := openLog(t, st, "US", testKey(1))
+	ctx := t.Context()
+	n := 0
+	for _, l := range []*Log{l1, l2, l1, l1, l2, l1} {
+		appendN(t, st, n, 23)
+		n += 23
+		cp, err := l.Checkpoint(ctx)
+		if err != nil || cp.Size != int64(n) || !bytes.Equal(cp.Root, refRoot(t, n)) {
+			t.Fatalf("checkpoint at %d: %d, %v", n, cp.Size, err)
+		}
+	}
+}
