@@ -10,7 +10,7 @@ import (
 // FuzzReadReport: a report uploaded for verification (HTML or JSON) never
 // panics the reader, and what it accepts re-encodes.
 func FuzzReadReport(f *testing.F) {
-	f.Add([]byte(`{"figures":{"format":"liaison-report/v1","origin":"US","round":4}}`))
+	f.Add([]byte(`{"figures":{"format":"liaison-report/v2","origin":"US","round":4}}`))
 	f.Add([]byte(`<html>` + reportScriptOpen + `{"signature":"x"}</script></html>`))
 	f.Add([]byte(reportScriptOpen + `{`))
 	f.Add([]byte(``))

@@ -16,9 +16,10 @@ import (
 	"github.com/liaison-dev/liaison/pkg/verify"
 )
 
-// A progress report is signed over its Figures: the request figures of the
-// round's period and of the previous round's, the round, and the checkpoint
-// of the origin's ledger they were computed at. The signed message is
+// A progress report is signed over its Figures: the request, lead and
+// intelligence-sharing figures of the round's period and of the previous
+// round's, the round, and the checkpoint of the origin's ledger they were
+// computed at. The signed message is
 //
 //	"liaison-report/v1\n" ‖ JSON(Figures)
 //
@@ -26,10 +27,10 @@ import (
 // fixed by the type, maps are sorted by key and numbers have one shortest
 // form, so both parties' binaries produce the same bytes for the same
 // figures. The other party recomputes Figures from its own copy of the
-// record (RequestMetrics over the same periods), compares and, if they are
-// equal, signs the same message: its cosignature.
+// record over the same periods, compares and, if they are equal, signs the
+// same message: its cosignature.
 const (
-	ReportFormat    = "liaison-report/v1"
+	ReportFormat    = "liaison-report/v2"
 	reportSigPrefix = ReportFormat + "\n"
 )
 
@@ -55,13 +56,17 @@ type Figures struct {
 	Previous   *Period          `json:"previous,omitempty"`
 }
 
-// Period is the request figures of one period.
+// Period is the signed figures of one period: requests, leads, and
+// intelligence envelopes delivered, each between two parties, so that
+// either party can recompute them from its own record.
 type Period struct {
 	Round      int              `json:"round"`
 	From       time.Time        `json:"from"`
 	To         time.Time        `json:"to"`
 	Directions []RequestFigures `json:"directions"`
 	Requests   []RequestFigures `json:"requests"`
+	Leads      []LeadFigures    `json:"leads"`
+	Intel      []IntelFigures   `json:"intel"`
 }
 
 // ReportCheckpoint is the origin's checkpoint the figures were computed at.
@@ -84,9 +89,8 @@ type Report struct {
 	Round        RoundDetail       `json:"round"`
 	// Local figures are this node's own measurements, shown but not part
 	// of the signed figures: the peer cannot recompute them exactly
-	// (drill times are measured by the caller; intelligence envelopes are
-	// counted from this node's outbox and inbox; cases and leads as this
-	// node records them).
+	// (drill times are measured by the caller; a case is counted by the
+	// party that opened it, as this node records it).
 	Local LocalFigures `json:"local"`
 }
 
@@ -100,13 +104,9 @@ type ReportSignature struct {
 // LocalFigures are shown in a report without being signed.
 type LocalFigures struct {
 	Drills         []DrillFigures `json:"drills"`
-	Intel          []IntelFigures `json:"intel"`
 	Cases          []CaseFigures  `json:"cases"`
-	Leads          []LeadFigures  `json:"leads"`
 	PreviousDrills []DrillFigures `json:"previous_drills,omitempty"`
-	PreviousIntel  []IntelFigures `json:"previous_intel,omitempty"`
 	PreviousCases  []CaseFigures  `json:"previous_cases,omitempty"`
-	PreviousLeads  []LeadFigures  `json:"previous_leads,omitempty"`
 }
 
 // SignedMessage is what a report's signature and cosignatures sign.
@@ -179,13 +179,14 @@ func (s *Service) Report(ctx context.Context, n int) (*Report, error) {
 		return nil, err
 	}
 	cur := ms[0]
-	f.Current = Period{Round: n, From: cur.From, To: cur.To, Directions: cur.Directions, Requests: cur.Requests}
-	rep.Local = LocalFigures{Drills: cur.Drills, Intel: cur.Intel, Cases: cur.Cases, Leads: cur.Leads}
+	f.Current = Period{Round: n, From: cur.From, To: cur.To, Directions: cur.Directions, Requests: cur.Requests,
+		Leads: cur.Leads, Intel: cur.Intel}
+	rep.Local = LocalFigures{Drills: cur.Drills, Cases: cur.Cases}
 	if pn >= 0 {
 		prev := ms[1]
-		f.Previous = &Period{Round: pn, From: prev.From, To: prev.To, Directions: prev.Directions, Requests: prev.Requests}
-		rep.Local.PreviousDrills, rep.Local.PreviousIntel = prev.Drills, prev.Intel
-		rep.Local.PreviousCases, rep.Local.PreviousLeads = prev.Cases, prev.Leads
+		f.Previous = &Period{Round: pn, From: prev.From, To: prev.To, Directions: prev.Directions, Requests: prev.Requests,
+			Leads: prev.Leads, Intel: prev.Intel}
+		rep.Local.PreviousDrills, rep.Local.PreviousCases = prev.Drills, prev.Cases
 	}
 	rep.Figures = f
 	msg, err := f.SignedMessage()
@@ -270,6 +271,12 @@ func (s *Service) Verify(ctx context.Context, rep *Report) (*Verification, error
 	for i, p := range ps {
 		m := ms[i]
 		mine := Period{Round: p.Round, From: m.From, To: m.To, Directions: m.Directions, Requests: m.Requests}
+		if mine.Intel, err = s.intel(ctx, p.From, p.To); err != nil {
+			return v, err
+		}
+		if _, mine.Leads, err = s.casework(ctx, p.From, p.To); err != nil {
+			return v, err
+		}
 		v.Figures += figureCount(p)
 		mism = append(mism, diffPeriods(names[i], p, &mine)...)
 	}
@@ -322,7 +329,9 @@ func checkReportCheckpoint(f Figures, pub ed25519.PublicKey) error {
 	return nil
 }
 
-func figureCount(p *Period) int { return 13 * (len(p.Directions) + len(p.Requests)) }
+func figureCount(p *Period) int {
+	return 13*(len(p.Directions)+len(p.Requests)) + 3*len(p.Leads) + len(p.Intel)
+}
 
 // diffPeriods names the figures of got that differ from want.
 func diffPeriods(name string, got, want *Period) []string {
@@ -332,8 +341,44 @@ func diffPeriods(name string, got, want *Period) []string {
 	}
 	out = append(out, diffRows(name+".directions", got.Directions, want.Directions)...)
 	out = append(out, diffRows(name+".requests", got.Requests, want.Requests)...)
+	out = append(out, diffFigures(name+".leads", got.Leads, want.Leads, func(f LeadFigures) string { return f.From + "→" + f.To + " " + f.Category })...)
+	out = append(out, diffFigures(name+".intel", got.Intel, want.Intel, func(f IntelFigures) string { return f.From + "→" + f.To + " " + f.Type })...)
+	slices.Sort(out)
 	return out
 }
+
+// diffFigures names the rows of got that differ from want, rows matched by
+// key, fields by their JSON names.
+func diffFigures[F any](name string, got, want []F, key func(F) string) []string {
+	var out []string
+	w := map[string]F{}
+	for _, f := range want {
+		w[key(f)] = f
+	}
+	seen := map[string]bool{}
+	for _, g := range got {
+		k := key(g)
+		seen[k] = true
+		m, ok := w[k]
+		if !ok {
+			out = append(out, fmt.Sprintf("%s[%s]: not in the record", name, k))
+			continue
+		}
+		gm, mm := figureFields(g), figureFields(m)
+		for field, gv := range gm {
+			if fmt.Sprint(gv) != fmt.Sprint(mm[field]) {
+				out = append(out, fmt.Sprintf("%s[%s].%s: report %v, record %v", name, k, field, gv, mm[field]))
+			}
+		}
+	}
+	for _, f := range want {
+		if !seen[key(f)] {
+			out = append(out, fmt.Sprintf("%s[%s]: missing from the report", name, key(f)))
+		}
+	}
+	return out
+}
+
 
 func rowKey(f RequestFigures) string {
 	return f.From + "→" + f.To + " " + f.Type + " " + f.Priority + " " + f.Category
@@ -375,7 +420,7 @@ func diffRows(name string, got, want []RequestFigures) []string {
 	return out
 }
 
-func figureFields(f RequestFigures) map[string]any {
+func figureFields(f any) map[string]any {
 	var m map[string]any
 	b, _ := json.Marshal(f)
 	json.Unmarshal(b, &m)

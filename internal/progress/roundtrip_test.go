@@ -13,9 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/liaison-dev/liaison/internal/auth"
+	"github.com/liaison-dev/liaison/internal/casework"
 	"github.com/liaison-dev/liaison/internal/cli"
 	"github.com/liaison-dev/liaison/internal/demo"
 	"github.com/liaison-dev/liaison/internal/progress"
+	"github.com/liaison-dev/liaison/internal/store"
 )
 
 // TestReportRoundTrip generates a report on US and verifies it on CN, two
@@ -45,13 +48,41 @@ func TestReportRoundTrip(t *testing.T) {
 		s.Clients[r.Party.Code] = c
 	}
 	for _, st := range demo.Steps {
-		if strings.HasPrefix(st.Name, "requests: a preservation request") {
+		if strings.HasPrefix(st.Name, "requests: a preservation request") || strings.HasPrefix(st.Name, "a US analyst creates a collection") ||
+			strings.HasPrefix(st.Name, "a STIX bundle pushed") {
 			if err := st.Run(ctx, s); err != nil {
 				t.Fatalf("%s: %v", st.Name, err)
 			}
 		}
 	}
 	us, cn := s.Node("US"), s.Node("CN")
+	// A lead CN→US, accepted at US; the decision reaches CN.
+	officer := func(party, agency string) *auth.Principal {
+		return &auth.Principal{User: store.User{Username: strings.ToLower(party) + "-officer", Agency: agency, Roles: []string{string(auth.Officer)}}}
+	}
+	lv, err := cn.Node.Cases.SendLead(ctx, officer("CN", "MPS"), casework.LeadDraft{To: "US", Title: "Phishing kit operator", Category: casework.BEC,
+		What: "Operator sells BEC phishing kits", Handling: casework.Handling{TLP: "TLP:GREEN", Source: "B", Credibility: 2, Conditions: []string{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "US receives the lead", func() bool { _, err := us.Node.Cases.GetLead(ctx, officer("US", "FBI"), lv.ID); return err == nil })
+	if _, err := us.Node.Cases.DecideLead(ctx, officer("US", "FBI"), lv.ID, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "CN sees the acceptance", func() bool {
+		l, err := cn.Node.Cases.GetLead(ctx, officer("CN", "MPS"), lv.ID)
+		return err == nil && l.Status == "accepted"
+	})
+	// Every intelligence envelope US sent is delivered before the report.
+	waitUntil(t, "US's intelligence envelopes delivered", func() bool {
+		st, err := us.Node.Store.OutboxStats(ctx)
+		for _, o := range st {
+			if o.Pending > 0 {
+				return false
+			}
+		}
+		return err == nil
+	})
 
 	rep, err := us.Node.Progress.Report(ctx, 4)
 	if err != nil {
@@ -60,6 +91,13 @@ func TestReportRoundTrip(t *testing.T) {
 	d := rep.Figures.Current.Directions
 	if len(d) != 1 || d[0].From != "US" || d[0].To != "CN" || d[0].Sent != 1 || d[0].Answered != 1 || d[0].AnswerOnTime != 1 {
 		t.Fatalf("US's figures: %+v period %v..%v", d, rep.Figures.Current.From, rep.Figures.Current.To)
+	}
+	ls, in := rep.Figures.Current.Leads, rep.Figures.Current.Intel
+	if len(ls) != 1 || ls[0].From != "CN" || ls[0].To != "US" || ls[0].Sent != 1 || ls[0].Accepted != 1 {
+		t.Fatalf("US's lead figures: %+v", ls)
+	}
+	if len(in) == 0 || in[0].From != "US" || in[0].To != "CN" || in[0].Count == 0 {
+		t.Fatalf("US's intelligence figures: %+v", in)
 	}
 	var html bytes.Buffer
 	if err := progress.WriteHTML(&html, rep); err != nil {
@@ -114,6 +152,23 @@ func TestReportRoundTrip(t *testing.T) {
 	if !errors.Is(err, progress.ErrReportMismatch) || len(v.Mismatches) != 1 || !strings.Contains(v.Mismatches[0], "answer_on_time") {
 		t.Fatalf("altered and re-signed: %v %+v", err, v)
 	}
+	// The same for a lead and an intelligence figure.
+	for _, tc := range []struct {
+		alter func(*progress.Figures)
+		want  string
+	}{
+		{func(f *progress.Figures) { f.Current.Leads[0].Accepted = 0 }, "current.leads[CN→US bec].accepted: report 0, record 1"},
+		{func(f *progress.Figures) { f.Current.Intel[0].Count++ }, "current.intel[US→CN " + in[0].Type + "].count"},
+	} {
+		alt, _ := progress.ReadReport(html.Bytes())
+		tc.alter(&alt.Figures)
+		msg, _ := alt.Figures.SignedMessage()
+		alt.Signature = base64.StdEncoding.EncodeToString(ed25519.Sign(us.Node.Identity.Signer, msg))
+		v, err := cn.Node.Progress.Verify(ctx, alt)
+		if !errors.Is(err, progress.ErrReportMismatch) || len(v.Mismatches) != 1 || !strings.Contains(v.Mismatches[0], tc.want) {
+			t.Fatalf("altered %s and re-signed: %v %+v", tc.want, err, v)
+		}
+	}
 
 	// The same through the command line: report on US, verify on CN.
 	out := filepath.Join(t.TempDir(), "round4")
@@ -140,5 +195,15 @@ func TestReportRoundTrip(t *testing.T) {
 	os.WriteFile(out+".tampered.html", tampered, 0o600)
 	if code := cli.Main([]string{"report", "verify", out + ".tampered.html", "--dir", cn.Dir}, nil, &so, &se); code != 1 {
 		t.Fatalf("a tampered report verifies: exit %d", code)
+	}
+}
+
+// waitUntil polls cond until it holds or 30 s pass.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(25 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting: %s", what)
+		}
 	}
 }

@@ -39,8 +39,9 @@ type ProgressQueries interface {
 	// requested party, type and priority with one SQL aggregate.
 	RequestCounts(ctx context.Context) ([]RequestCount, error)
 	// ListEnvelopeFacts returns the envelopes of the given types this node
-	// sent (one per recipient; exercise traffic excluded) and received,
-	// created in [from, to).
+	// sent and saw delivered (one per recipient; exercise traffic
+	// excluded) and received, created in [from, to): what either side of
+	// a delivery counts alike.
 	ListEnvelopeFacts(ctx context.Context, types []string, from, to time.Time) ([]EnvelopeFact, error)
 	// LoadRequests bulk-inserts requests, many per statement (benchmarks
 	// and bulk imports; the request service inserts one at a time with its
@@ -402,7 +403,7 @@ func (q queries) ListEnvelopeFacts(ctx context.Context, types []string, from, to
 	}
 	args = append(args, micros(from), micros(to))
 	rows, err := q.query(ctx, `SELECT m.type, o.recipient, m.created FROM fed_messages m JOIN fed_outbox o ON o.envelope_id = m.envelope_id
-		WHERE m.exercise = 0 AND m.type IN (`+in+`) AND m.created >= ? AND m.created < ? ORDER BY m.created, o.recipient`, args...)
+		WHERE m.exercise = 0 AND o.state = 1 AND m.type IN (`+in+`) AND m.created >= ? AND m.created < ? ORDER BY m.created, o.recipient`, args...)
 	out, err := collect(rows, err, func(r *sql.Rows) (EnvelopeFact, error) {
 		f := EnvelopeFact{Outgoing: true}
 		var c int64

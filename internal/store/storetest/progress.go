@@ -79,10 +79,19 @@ func testProgressFacts(t *testing.T, s *store.SQL) {
 		{EnvelopeID: "o3", Type: "intel.objects", Recipients: []string{"CN"}, Created: t0, Exercise: true},
 		{EnvelopeID: "o4", Type: "request.send", Recipients: []string{"CN"}, Created: t0},
 		{EnvelopeID: "o5", Type: "intel.objects", Recipients: []string{"CN"}, Created: t0.Add(-time.Hour)},
+		{EnvelopeID: "o6", Type: "intel.objects", Recipients: []string{"CN"}, Created: t0}, // not delivered yet
 	} {
 		m.Payload, m.Attachments = []byte("{}"), "[]"
 		if err := s.InsertOutbox(ctx, m, i); err != nil {
 			t.Fatal(err)
+		}
+		if m.EnvelopeID == "o6" {
+			continue
+		}
+		for _, r := range m.Recipients {
+			if err := s.MarkOutboxDelivered(ctx, m.EnvelopeID, r, t0.Add(2*time.Hour)); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	for _, e := range []store.InboxEntry{
