@@ -379,7 +379,6 @@ func diffFigures[F any](name string, got, want []F, key func(F) string) []string
 	return out
 }
 
-
 func rowKey(f RequestFigures) string {
 	return f.From + "→" + f.To + " " + f.Type + " " + f.Priority + " " + f.Category
 }
