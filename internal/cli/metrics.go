@@ -43,7 +43,7 @@ func metricsCmd() *cobra.Command {
 				}
 				fmt.Fprintln(w)
 				for _, d := range m.Drills {
-					fmt.Fprintf(w, "drills with %s\t%d\tacknowledged %d\tmedian %gs\tp90 %gs\tslowest %gs\n", d.Peer, d.Drills, d.Acked, d.MedianS, d.P90S, d.MaxS)
+					fmt.Fprintf(w, "drills %s→%s\t%d\tacknowledged %d\tmedian %gs\tp90 %gs\tslowest %gs\n", d.From, d.To, d.Drills, d.Acked, d.MedianS, d.P90S, d.MaxS)
 				}
 				for _, i := range m.Intel {
 					fmt.Fprintf(w, "%s→%s\t%s\t%d envelopes\n", i.From, i.To, i.Type, i.Count)

@@ -359,9 +359,12 @@ func (s *Service) receiveDrill(ctx context.Context, q store.Queries, d federatio
 	if err != nil || !d.Header.Exercise {
 		return fmt.Errorf("%w: drill: %v", federation.ErrPermanent, err)
 	}
-	// The call keeps the sender's ID so the acknowledgement names it; it
-	// starts when it rings here.
-	call := s.newCall(d.Header.Sender, false, true, "drill from "+d.Header.Sender+" ("+m.By+")", s.now())
+	// The call keeps the caller's ID, so the acknowledgement names it, and
+	// the caller's start: a drill measures the time from the call to its
+	// acknowledgement, transit included, and both sides then hold the same
+	// start and acknowledgement times, so either can recompute the other's
+	// drill figures.
+	call := s.newCall(d.Header.Sender, false, true, "drill from "+d.Header.Sender+" ("+m.By+")", m.At.UTC())
 	call.ID = m.CallID
 	if err := q.InsertCall(ctx, call); errors.Is(err, store.ErrConflict) {
 		return nil

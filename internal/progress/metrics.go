@@ -94,10 +94,12 @@ type RequestFigures struct {
 	RefusedBy map[string]int `json:"refused_by,omitempty"`
 }
 
-// DrillFigures are the hotline drills this node called a peer with:
-// acknowledgement times as the caller measured them.
+// DrillFigures are the hotline drills one party called another with
+// (started in the period): how many, how many acknowledged, and the times
+// from the call to its acknowledgement.
 type DrillFigures struct {
-	Peer    string  `json:"peer"`
+	From    string  `json:"from"` // the calling party
+	To      string  `json:"to"`   // the party whose hotline rang
 	Drills  int     `json:"drills"`
 	Acked   int     `json:"acked"`
 	MedianS float64 `json:"median_s"`
@@ -474,30 +476,39 @@ func (s *Service) drills(ctx context.Context, from, to time.Time) ([]DrillFigure
 	if err != nil {
 		return nil, err
 	}
+	// Both sides of a drill hold the caller's start and the callee's
+	// acknowledgement time, so drills are counted both ways. Calls that
+	// ring for a request (exercise requests are flagged like drills) are
+	// not drills.
 	by := map[string]*DrillFigures{}
 	times := map[string][]int64{}
-	var peers []string
+	var keys []string
 	for _, c := range calls {
-		if !c.Outgoing || c.Started.Before(from) || !c.Started.Before(to) {
+		if c.RequestID != "" || c.Started.Before(from) || !c.Started.Before(to) {
 			continue
 		}
-		d := by[c.Peer]
+		caller, callee := s.Party, c.Peer
+		if !c.Outgoing {
+			caller, callee = c.Peer, s.Party
+		}
+		k := caller + "\x00" + callee
+		d := by[k]
 		if d == nil {
-			d = &DrillFigures{Peer: c.Peer}
-			by[c.Peer] = d
-			peers = append(peers, c.Peer)
+			d = &DrillFigures{From: caller, To: callee}
+			by[k] = d
+			keys = append(keys, k)
 		}
 		d.Drills++
 		if !c.Acked.IsZero() && c.Acked.Before(to) {
 			d.Acked++
-			times[c.Peer] = append(times[c.Peer], c.Acked.Sub(c.Started).Microseconds())
+			times[k] = append(times[k], c.Acked.Sub(c.Started).Microseconds())
 		}
 	}
-	slices.Sort(peers)
+	slices.Sort(keys)
 	out := []DrillFigures{}
-	for _, p := range peers {
-		d := by[p]
-		t := times[p]
+	for _, k := range keys {
+		d := by[k]
+		t := times[k]
 		d.MedianS, d.P90S = percentile(t, 0.5), percentile(t, 0.9)
 		if len(t) > 0 {
 			d.MaxS = seconds(t[len(t)-1])

@@ -66,6 +66,7 @@ func metricsFixture(t *testing.T, s *Service) {
 			{ID: "c2", Peer: "CN", Outgoing: true, Drill: true, Started: T.Add(2 * h), Acked: T.Add(2*h + 30*time.Second)},
 			{ID: "c3", Peer: "CN", Outgoing: true, Drill: true, Started: T.Add(3 * h)},
 			{ID: "c4", Peer: "CN", Outgoing: false, Drill: true, Started: T.Add(4 * h), Acked: T.Add(4*h + time.Second)},
+			{ID: "c5", Peer: "CN", Outgoing: false, Drill: true, RequestID: "r-exercise", Started: T.Add(5 * h)},
 		}
 		for _, c := range calls {
 			c.AckDue = c.Started.Add(15 * time.Minute)
@@ -139,9 +140,11 @@ func TestMetricsHandComputed(t *testing.T) {
 	}
 	check("directions", m.Directions, []RequestFigures{cnDir, usDir})
 	check("requests", m.Requests, []RequestFigures{mla, pres, subs})
-	// Drills US called: 90 s, 30 s, one unanswered; the incoming one is
-	// CN's to measure. Median (1st of 2) 30, p90 (2nd) 90.
-	wantDrills := []DrillFigures{{Peer: "CN", Drills: 3, Acked: 2, MedianS: 30, P90S: 90, MaxS: 90}}
+	// Drills US called: 90 s, 30 s, one unanswered; median (1st of 2) 30,
+	// p90 (2nd) 90. CN called once, acknowledged after 1 s. c5 rang for a
+	// request: not a drill.
+	wantDrills := []DrillFigures{{From: "CN", To: "US", Drills: 1, Acked: 1, MedianS: 1, P90S: 1, MaxS: 1},
+		{From: "US", To: "CN", Drills: 3, Acked: 2, MedianS: 30, P90S: 90, MaxS: 90}}
 	if !reflect.DeepEqual(m.Drills, wantDrills) {
 		t.Errorf("drills = %+v, want %+v", m.Drills, wantDrills)
 	}

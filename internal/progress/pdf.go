@@ -65,27 +65,27 @@ func WritePDF(w io.Writer, rep *Report) error {
 			humanDuration(r.AnswerP90S), r.Refused))
 	}
 	d.Gap(6)
-	d.Line(pdf.Bold, 13, 0, "Intelligence shared and leads (signed)")
+	d.Line(pdf.Bold, 13, 0, "Hotline drills, intelligence shared and leads (signed)")
+	for _, dr := range f.Current.Drills {
+		d.Para(pdf.Regular, 9, 0, fmt.Sprintf("drills %s -> %s: %d, acknowledged %d, median %s, p90 %s, slowest %s", dr.From, dr.To, dr.Drills, dr.Acked,
+			humanDuration(dr.MedianS), humanDuration(dr.P90S), humanDuration(dr.MaxS)))
+	}
 	for _, in := range f.Current.Intel {
 		d.Para(pdf.Regular, 9, 0, fmt.Sprintf("%s -> %s %s: %d envelopes delivered", in.From, in.To, in.Type, in.Count))
 	}
 	for _, l := range f.Current.Leads {
 		d.Para(pdf.Regular, 9, 0, fmt.Sprintf("leads %s -> %s, %s: %d sent, %d accepted, %d declined", l.From, l.To, l.Category, l.Sent, l.Accepted, l.Declined))
 	}
-	if len(f.Current.Intel)+len(f.Current.Leads) == 0 {
-		d.Line(pdf.Regular, 9, 0, "No intelligence shared and no leads in this period.")
+	if len(f.Current.Drills)+len(f.Current.Intel)+len(f.Current.Leads) == 0 {
+		d.Line(pdf.Regular, 9, 0, "No drills, no intelligence shared and no leads in this period.")
 	}
 	d.Gap(6)
-	d.Line(pdf.Bold, 13, 0, "Hotline drills and joint cases (as recorded at "+f.Origin+", not signed)")
-	for _, dr := range rep.Local.Drills {
-		d.Para(pdf.Regular, 9, 0, fmt.Sprintf("drills with %s: %d, acknowledged %d, median %s, p90 %s, slowest %s", dr.Peer, dr.Drills, dr.Acked,
-			humanDuration(dr.MedianS), humanDuration(dr.P90S), humanDuration(dr.MaxS)))
-	}
+	d.Line(pdf.Bold, 13, 0, "Joint cases (as recorded at "+f.Origin+", not signed)")
 	for _, c := range rep.Local.Cases {
 		d.Para(pdf.Regular, 9, 0, fmt.Sprintf("cases opened by %s, %s: %d opened, %d closed", c.Party, c.Category, c.Opened, c.Closed))
 	}
-	if len(rep.Local.Drills)+len(rep.Local.Cases) == 0 {
-		d.Line(pdf.Regular, 9, 0, "No drills and no cases in this period.")
+	if len(rep.Local.Cases) == 0 {
+		d.Line(pdf.Regular, 9, 0, "No cases opened or closed in this period.")
 	}
 	d.Gap(6)
 	d.Line(pdf.Bold, 13, 0, "The record these figures were computed at")

@@ -244,19 +244,19 @@ Prepared by <b>{{.R.Figures.Origin}}</b> on {{date .R.Generated}}; exercise traf
 {{else}}<tr><td colspan="11">No requests in this period.</td></tr>{{end}}
 </table>
 
-<h2>Intelligence shared and leads</h2>
-<p class="note">Part of the signed figures: intelligence envelopes delivered (with a receipt) and leads between two parties, recomputed by the other party from its own record.</p>
+<h2>Hotline drills, intelligence shared and leads</h2>
+<p class="note">Part of the signed figures, recomputed by the other party from its own record: drills from the call to its acknowledgement, intelligence envelopes delivered (with a receipt), leads between two parties.</p>
+<table><tr><th>Caller</th><th>Called</th><th>Drills</th><th>Acknowledged</th><th>Median</th><th>p90</th><th>Slowest</th></tr>
+{{range .R.Figures.Current.Drills}}<tr><td>{{.From}}</td><td>{{.To}}</td><td class="n">{{.Drills}}</td><td class="n">{{.Acked}}</td><td class="n">{{dur .MedianS}}</td><td class="n">{{dur .P90S}}</td><td class="n">{{dur .MaxS}}</td></tr>
+{{else}}<tr><td colspan="7">No drills in this period.</td></tr>{{end}}</table>
 <table><tr><th>From</th><th>To</th><th>Type</th><th>Envelopes</th></tr>
 {{range .R.Figures.Current.Intel}}<tr><td>{{.From}}</td><td>{{.To}}</td><td>{{.Type}}</td><td class="n">{{.Count}}</td></tr>
 {{else}}<tr><td colspan="4">No intelligence shared in this period.</td></tr>{{end}}</table>
 <table><tr><th>From</th><th>To</th><th>Category</th><th>Leads sent</th><th>Accepted</th><th>Declined</th></tr>
 {{range .R.Figures.Current.Leads}}<tr><td>{{.From}}</td><td>{{.To}}</td><td>{{.Category}}</td><td class="n">{{.Sent}}</td><td class="n">{{.Accepted}}</td><td class="n">{{.Declined}}</td></tr>
 {{else}}<tr><td colspan="6">No leads in this period.</td></tr>{{end}}</table>
-<h2>Hotline drills and joint cases</h2>
-<p class="note">As recorded at {{.R.Figures.Origin}}'s node (drill times measured by the caller; a case counted by the party that opened it); shown, not part of the signed figures. Closed: status closed, last updated in the period.</p>
-<table><tr><th>Drills with</th><th>Drills</th><th>Acknowledged</th><th>Median</th><th>p90</th><th>Slowest</th></tr>
-{{range .R.Local.Drills}}<tr><td>{{.Peer}}</td><td class="n">{{.Drills}}</td><td class="n">{{.Acked}}</td><td class="n">{{dur .MedianS}}</td><td class="n">{{dur .P90S}}</td><td class="n">{{dur .MaxS}}</td></tr>
-{{else}}<tr><td colspan="6">No drills in this period.</td></tr>{{end}}</table>
+<h2>Joint cases</h2>
+<p class="note">As recorded at {{.R.Figures.Origin}}'s node (a case counted by the party that opened it; the other party holds only the cases shared with it); shown, not part of the signed figures. Closed: status closed, last updated in the period.</p>
 <table><tr><th>Opened by</th><th>Category</th><th>Opened</th><th>Closed</th></tr>
 {{range .R.Local.Cases}}<tr><td>{{.Party}}</td><td>{{.Category}}</td><td class="n">{{.Opened}}</td><td class="n">{{.Closed}}</td></tr>
 {{else}}<tr><td colspan="4">No cases opened or closed in this period.</td></tr>{{end}}</table>

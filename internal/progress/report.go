@@ -16,9 +16,9 @@ import (
 	"github.com/liaison-dev/liaison/pkg/verify"
 )
 
-// A progress report is signed over its Figures: the request, lead and
-// intelligence-sharing figures of the round's period and of the previous
-// round's, the round, and the checkpoint of the origin's ledger they were
+// A progress report is signed over its Figures: the request, drill, lead
+// and intelligence-sharing figures of the round's period and of the
+// previous round's, the round, and the checkpoint of the origin's ledger they were
 // computed at. The signed message is
 //
 //	"liaison-report/v1\n" ‖ JSON(Figures)
@@ -56,15 +56,16 @@ type Figures struct {
 	Previous   *Period          `json:"previous,omitempty"`
 }
 
-// Period is the signed figures of one period: requests, leads, and
-// intelligence envelopes delivered, each between two parties, so that
-// either party can recompute them from its own record.
+// Period is the signed figures of one period: requests, hotline drills,
+// leads, and intelligence envelopes delivered, each between two parties,
+// so that either party can recompute them from its own record.
 type Period struct {
 	Round      int              `json:"round"`
 	From       time.Time        `json:"from"`
 	To         time.Time        `json:"to"`
 	Directions []RequestFigures `json:"directions"`
 	Requests   []RequestFigures `json:"requests"`
+	Drills     []DrillFigures   `json:"drills"`
 	Leads      []LeadFigures    `json:"leads"`
 	Intel      []IntelFigures   `json:"intel"`
 }
@@ -87,10 +88,9 @@ type Report struct {
 	Cosignatures []ReportSignature `json:"cosignatures"`
 	Generated    time.Time         `json:"generated"`
 	Round        RoundDetail       `json:"round"`
-	// Local figures are this node's own measurements, shown but not part
-	// of the signed figures: the peer cannot recompute them exactly
-	// (drill times are measured by the caller; a case is counted by the
-	// party that opened it, as this node records it).
+	// Local figures are shown but not part of the signed figures: a case
+	// is counted by the party that opened it, as this node records it,
+	// and the peer holds only the cases shared with it.
 	Local LocalFigures `json:"local"`
 }
 
@@ -103,10 +103,8 @@ type ReportSignature struct {
 
 // LocalFigures are shown in a report without being signed.
 type LocalFigures struct {
-	Drills         []DrillFigures `json:"drills"`
-	Cases          []CaseFigures  `json:"cases"`
-	PreviousDrills []DrillFigures `json:"previous_drills,omitempty"`
-	PreviousCases  []CaseFigures  `json:"previous_cases,omitempty"`
+	Cases         []CaseFigures `json:"cases"`
+	PreviousCases []CaseFigures `json:"previous_cases,omitempty"`
 }
 
 // SignedMessage is what a report's signature and cosignatures sign.
@@ -180,13 +178,13 @@ func (s *Service) Report(ctx context.Context, n int) (*Report, error) {
 	}
 	cur := ms[0]
 	f.Current = Period{Round: n, From: cur.From, To: cur.To, Directions: cur.Directions, Requests: cur.Requests,
-		Leads: cur.Leads, Intel: cur.Intel}
-	rep.Local = LocalFigures{Drills: cur.Drills, Cases: cur.Cases}
+		Drills: cur.Drills, Leads: cur.Leads, Intel: cur.Intel}
+	rep.Local = LocalFigures{Cases: cur.Cases}
 	if pn >= 0 {
 		prev := ms[1]
 		f.Previous = &Period{Round: pn, From: prev.From, To: prev.To, Directions: prev.Directions, Requests: prev.Requests,
-			Leads: prev.Leads, Intel: prev.Intel}
-		rep.Local.PreviousDrills, rep.Local.PreviousCases = prev.Drills, prev.Cases
+			Drills: prev.Drills, Leads: prev.Leads, Intel: prev.Intel}
+		rep.Local.PreviousCases = prev.Cases
 	}
 	rep.Figures = f
 	msg, err := f.SignedMessage()
@@ -274,6 +272,9 @@ func (s *Service) Verify(ctx context.Context, rep *Report) (*Verification, error
 		if mine.Intel, err = s.intel(ctx, p.From, p.To); err != nil {
 			return v, err
 		}
+		if mine.Drills, err = s.drills(ctx, p.From, p.To); err != nil {
+			return v, err
+		}
 		if _, mine.Leads, err = s.casework(ctx, p.From, p.To); err != nil {
 			return v, err
 		}
@@ -330,7 +331,7 @@ func checkReportCheckpoint(f Figures, pub ed25519.PublicKey) error {
 }
 
 func figureCount(p *Period) int {
-	return 13*(len(p.Directions)+len(p.Requests)) + 3*len(p.Leads) + len(p.Intel)
+	return 13*(len(p.Directions)+len(p.Requests)) + 5*len(p.Drills) + 3*len(p.Leads) + len(p.Intel)
 }
 
 // diffPeriods names the figures of got that differ from want.
@@ -341,6 +342,7 @@ func diffPeriods(name string, got, want *Period) []string {
 	}
 	out = append(out, diffRows(name+".directions", got.Directions, want.Directions)...)
 	out = append(out, diffRows(name+".requests", got.Requests, want.Requests)...)
+	out = append(out, diffFigures(name+".drills", got.Drills, want.Drills, func(f DrillFigures) string { return f.From + "→" + f.To })...)
 	out = append(out, diffFigures(name+".leads", got.Leads, want.Leads, func(f LeadFigures) string { return f.From + "→" + f.To + " " + f.Category })...)
 	out = append(out, diffFigures(name+".intel", got.Intel, want.Intel, func(f IntelFigures) string { return f.From + "→" + f.To + " " + f.Type })...)
 	slices.Sort(out)

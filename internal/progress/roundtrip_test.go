@@ -73,6 +73,16 @@ func TestReportRoundTrip(t *testing.T) {
 		l, err := cn.Node.Cases.GetLead(ctx, officer("CN", "MPS"), lv.ID)
 		return err == nil && l.Status == "accepted"
 	})
+	// A drill US→CN, acknowledged at CN; the acknowledgement reaches US.
+	call, err := us.Node.Hotline.Drill(ctx, "us-supervisor", "CN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "CN's hotline rings", func() bool { _, err := cn.Node.Hotline.Ack(ctx, "cn-officer", call.ID); return err == nil })
+	waitUntil(t, "US records the acknowledgement", func() bool {
+		c, err := us.Node.Store.GetCall(ctx, call.ID)
+		return err == nil && !c.Acked.IsZero()
+	})
 	// Every intelligence envelope US sent is delivered before the report.
 	waitUntil(t, "US's intelligence envelopes delivered", func() bool {
 		st, err := us.Node.Store.OutboxStats(ctx)
@@ -91,6 +101,9 @@ func TestReportRoundTrip(t *testing.T) {
 	d := rep.Figures.Current.Directions
 	if len(d) != 1 || d[0].From != "US" || d[0].To != "CN" || d[0].Sent != 1 || d[0].Answered != 1 || d[0].AnswerOnTime != 1 {
 		t.Fatalf("US's figures: %+v period %v..%v", d, rep.Figures.Current.From, rep.Figures.Current.To)
+	}
+	if dr := rep.Figures.Current.Drills; len(dr) != 1 || dr[0].From != "US" || dr[0].To != "CN" || dr[0].Drills != 1 || dr[0].Acked != 1 {
+		t.Fatalf("US's drill figures: %+v", dr)
 	}
 	ls, in := rep.Figures.Current.Leads, rep.Figures.Current.Intel
 	if len(ls) != 1 || ls[0].From != "CN" || ls[0].To != "US" || ls[0].Sent != 1 || ls[0].Accepted != 1 {
@@ -158,6 +171,7 @@ func TestReportRoundTrip(t *testing.T) {
 		want  string
 	}{
 		{func(f *progress.Figures) { f.Current.Leads[0].Accepted = 0 }, "current.leads[CN→US bec].accepted: report 0, record 1"},
+		{func(f *progress.Figures) { f.Current.Drills[0].MaxS += 60 }, "current.drills[US→CN].max_s"},
 		{func(f *progress.Figures) { f.Current.Intel[0].Count++ }, "current.intel[US→CN " + in[0].Type + "].count"},
 	} {
 		alt, _ := progress.ReadReport(html.Bytes())
