@@ -226,10 +226,18 @@ func (p *Policy) Deadlines(c *Content, t time.Time) EventData {
 		d.AnswerDue = l.Answer.After(t, p.Calendar)
 	}
 	if c.Type == BECRecall {
-		// Recall only helps within 72 hours of the transfer: that window
-		// is the deadline, and waiting for the requester does not stretch it.
+		// Recall only helps within 72 hours of the transfer (the type's
+		// own answer limit, whatever the priority): the deadline is that
+		// window's end, or the priority's answer deadline if that comes
+		// first (an emergency recall: 8 hours), and waiting for the
+		// requester does not stretch it.
 		if tr := timeField(c.Fields, "transfer_time"); !tr.IsZero() {
-			d.AnswerDue, d.AnswerFixed = tr.Add(l.Answer.D), true
+			window, _ := p.Limits(c.Requesting, BECRecall, Routine)
+			end := tr.Add(window.Answer.D)
+			if d.AnswerDue.IsZero() || end.Before(d.AnswerDue) {
+				d.AnswerDue = end
+			}
+			d.AnswerFixed = true
 			if d.AnswerDue.Before(d.AckDue) {
 				d.AckDue = d.AnswerDue
 			}

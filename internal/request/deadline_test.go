@@ -146,6 +146,22 @@ func TestBECWindowIsFixed(t *testing.T) {
 	}
 }
 
+// An emergency recall keeps the emergency clocks while the 72-hour window
+// is further away, and the window's end once it is nearer.
+func TestEmergencyBECRecall(t *testing.T) {
+	c := content(BECRecall) // transfer at 2026-11-02T01:00Z
+	c.Priority = Emergency
+	pol := &Policy{Calendar: cal(t, "UTC")}
+	early := pol.Deadlines(c, t0.Add(time.Hour))
+	if !early.AckDue.Equal(t0.Add(time.Hour+15*time.Minute)) || !early.AnswerDue.Equal(t0.Add(9*time.Hour)) || !early.AnswerFixed {
+		t.Fatalf("emergency recall an hour after the transfer: %+v", early)
+	}
+	late := pol.Deadlines(c, t0.Add(68*time.Hour))
+	if !late.AckDue.Equal(t0.Add(68*time.Hour+15*time.Minute)) || !late.AnswerDue.Equal(t0.Add(72*time.Hour)) {
+		t.Fatalf("emergency recall 68 hours after the transfer: %+v", late)
+	}
+}
+
 func TestEmergencyDeadlines(t *testing.T) {
 	c := content(EmergencyDisclosure)
 	d := (&Policy{Calendar: cal(t, "UTC")}).Deadlines(c, t0)
