@@ -146,6 +146,27 @@ func TestBECWindowIsFixed(t *testing.T) {
 	}
 }
 
+// After a partial answer the rest is due by the same deadline: the clock
+// keeps running, and goes overdue, until a full answer or the close.
+func TestPartialAnswerKeepsTheClock(t *testing.T) {
+	due := t0.Add(10 * 24 * time.Hour)
+	st := State{Status: Answered, Completeness: "partial", Acknowledged: t0, Answered: t0.Add(24 * time.Hour), AnswerBase: due, AckDue: t0}
+	if st.Phase() != "answer" || !st.NextDue().Equal(due) {
+		t.Fatalf("partly answered: phase %q, due %v", st.Phase(), st.NextDue())
+	}
+	if ck := ClockAt(&st, due.Add(time.Hour)); ck.Phase != "answer" || !ck.Overdue {
+		t.Fatalf("partly answered, past the deadline: %+v", ck)
+	}
+	for _, done := range []State{
+		{Status: Answered, Completeness: "full", AnswerBase: due},
+		{Status: Closed, Completeness: "partial", AnswerBase: due},
+	} {
+		if done.Phase() != "" || !done.NextDue().IsZero() {
+			t.Fatalf("%s/%s: phase %q, due %v", done.Status, done.Completeness, done.Phase(), done.NextDue())
+		}
+	}
+}
+
 // An emergency recall keeps the emergency clocks while the 72-hour window
 // is further away, and the window's end once it is nearer.
 func TestEmergencyBECRecall(t *testing.T) {

@@ -260,13 +260,14 @@ func (s *State) AnswerDue() time.Time {
 }
 
 // NextDue is the deadline running now: acknowledgement after delivery,
-// the answer while the requested party works, none while the clock is
-// paused or the request is finished.
+// the answer while the requested party works (and, after a partial
+// answer, for the rest of it), none while the clock is paused or the
+// request is finished.
 func (s *State) NextDue() time.Time {
-	switch s.Status {
-	case Delivered:
+	switch {
+	case s.Status == Delivered:
 		return s.AckDue
-	case Acknowledged, InProgress:
+	case s.Status == Acknowledged, s.Status == InProgress, s.partlyAnswered():
 		return s.AnswerDue()
 	}
 	return time.Time{}
@@ -274,16 +275,20 @@ func (s *State) NextDue() time.Time {
 
 // Phase names the running deadline: "acknowledge", "answer" or "".
 func (s *State) Phase() string {
-	switch s.Status {
-	case Delivered:
+	switch {
+	case s.Status == Delivered:
 		return "acknowledge"
-	case Acknowledged, InProgress:
+	case s.Status == Acknowledged, s.Status == InProgress, s.partlyAnswered():
 		if !s.AnswerBase.IsZero() {
 			return "answer"
 		}
 	}
 	return ""
 }
+
+// partlyAnswered reports an answer given in part: the rest is still due,
+// by the same deadline.
+func (s *State) partlyAnswered() bool { return s.Status == Answered && s.Completeness == "partial" }
 
 // SideOf returns party's side of request c ("" for neither).
 func SideOf(c *Content, party string) Side {
