@@ -499,9 +499,9 @@ func (s *Service) result(ctx context.Context, peer store.Peer, it *item) Result 
 		return Result{ID: it.id, Status: it.rej.Problem().Status, Problem: it.rej.Problem()}
 	}
 	if it.dup {
-		s.m.duplicates.WithLabelValues(peer.Party).Inc()
+		s.m.duplicates.WithLabelValues(peer.Party, traffic(it.signed.Header.Exercise)).Inc()
 	} else {
-		s.m.accepted.WithLabelValues(peer.Party).Inc()
+		s.m.accepted.WithLabelValues(peer.Party, traffic(it.signed.Header.Exercise)).Inc()
 	}
 	return Result{ID: it.id, Status: http.StatusOK, Received: it.received}
 }

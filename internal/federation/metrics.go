@@ -21,18 +21,18 @@ type metrics struct {
 func newMetrics(reg prometheus.Registerer, s *Service) *metrics {
 	m := &metrics{
 		delivered: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "liaison_federation_delivered_total",
-			Help: "Envelopes delivered to a peer with a verified, stored receipt."}, []string{"peer"}),
+			Help: "Envelopes delivered to a peer with a verified, stored receipt; traffic is operational or exercise."}, []string{"peer", "traffic"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "liaison_federation_delivery_seconds",
 			Help:    "Time from enqueue to stored receipt.",
-			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10, 60, 600, 3600}}, []string{"peer"}),
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10, 60, 600, 3600}}, []string{"peer", "traffic"}),
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "liaison_federation_retries_total",
 			Help: "Delivery attempts that failed and were rescheduled."}, []string{"peer"}),
 		failed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "liaison_federation_failed_total",
 			Help: "Envelopes a peer refused for good, by reason."}, []string{"peer", "reason"}),
 		accepted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "liaison_federation_inbox_accepted_total",
-			Help: "Envelopes received from a peer and applied."}, []string{"peer"}),
+			Help: "Envelopes received from a peer and applied; traffic is operational or exercise."}, []string{"peer", "traffic"}),
 		duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "liaison_federation_inbox_duplicates_total",
-			Help: "Envelopes received again and answered with the earlier receipt."}, []string{"peer"}),
+			Help: "Envelopes received again and answered with the earlier receipt; traffic is operational or exercise."}, []string{"peer", "traffic"}),
 		rejections: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "liaison_federation_inbox_rejections_total",
 			Help: "Envelopes or requests the inbox refused, by reason."}, []string{"peer", "reason"}),
 	}
@@ -84,4 +84,13 @@ func (g *gauges) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, up, peer)
 	}
+}
+
+// traffic labels an envelope's counts: drills and tabletop exercises
+// travel the real channel and must not inflate operational figures.
+func traffic(exercise bool) string {
+	if exercise {
+		return "exercise"
+	}
+	return "operational"
 }

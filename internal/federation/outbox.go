@@ -542,8 +542,9 @@ func (s *Service) settle(ctx context.Context, peer store.Peer, batchID string, o
 	}
 	for _, o := range accepted {
 		s.removeSealed(o, peer.Party)
-		s.m.delivered.WithLabelValues(peer.Party).Inc()
-		s.m.latency.WithLabelValues(peer.Party).Observe(now.Sub(o.item.Enqueued).Seconds())
+		tr := traffic(o.signed.Header.Exercise)
+		s.m.delivered.WithLabelValues(peer.Party, tr).Inc()
+		s.m.latency.WithLabelValues(peer.Party, tr).Observe(now.Sub(o.item.Enqueued).Seconds())
 	}
 	for i, o := range failed {
 		s.m.failed.WithLabelValues(peer.Party, string(failWhy[i].Reason)).Inc()

@@ -65,25 +65,7 @@ func marshal(t *testing.T, e *envelope.Envelope) []byte {
 
 func rejectionCount(t *testing.T, n *node.Node, peer string, reason federation.Reason) float64 {
 	t.Helper()
-	mfs, err := n.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "liaison_federation_inbox_rejections_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["peer"] == peer && labels["reason"] == string(reason) {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
+	return counter(t, n, "liaison_federation_inbox_rejections_total", map[string]string{"peer": peer, "reason": string(reason)})
 }
 
 type rejectWorld struct {
