@@ -340,7 +340,7 @@ func (s *Service) act(ctx context.Context, p *auth.Principal, id, action string,
 		return audit.RecordDetail(ctx, q, s.Clock, p.Actor(), "case."+action, "case", id, before, l.st, l.st.Reference+": "+action)
 	})
 	if err != nil {
-		return View{}, err
+		return View{}, mapFields(err)
 	}
 	if sent && s.Federation != nil {
 		s.Federation.Kick()
@@ -490,7 +490,7 @@ func (s *Service) open(ctx context.Context, p *auth.Principal, in OpenInput, cou
 }
 
 // mapFields renames event field paths to the input's: "case.header.title"
-// becomes "title".
+// and "task.task.status" become "title" and "status".
 func mapFields(err error) error {
 	fe, ok := validation.As(err)
 	if !ok {
@@ -500,6 +500,7 @@ func mapFields(err error) error {
 	for i, f := range fe {
 		f.Field = strings.TrimPrefix(f.Field, "case.header.")
 		f.Field = strings.TrimPrefix(f.Field, "party.info.")
+		f.Field = strings.TrimPrefix(f.Field, "task.task.")
 		out[i] = f
 	}
 	return out
@@ -747,7 +748,7 @@ func (s *Service) SaveTask(ctx context.Context, p *auth.Principal, id string, t 
 		} else {
 			i := slices.IndexFunc(l.st.Tasks, func(x Task) bool { return x.ID == t.ID })
 			if i < 0 || !slices.Contains(l.st.Tasks[i].Concerns, s.Party) {
-				return nil, store.ErrNotFound
+				return nil, fmt.Errorf("%w: no task %s in this case (leave the id out to add one)", store.ErrNotFound, t.ID)
 			}
 			old := l.st.Tasks[i]
 			if t.Title == "" {
@@ -800,7 +801,7 @@ func (s *Service) Share(ctx context.Context, p *auth.Principal, id, itemID, part
 	v, err := s.act(ctx, p, id, "share", nil, func(q store.Queries, l *loaded) ([]Event, error) {
 		i := slices.IndexFunc(l.st.Items, func(x Item) bool { return x.ID == itemID })
 		if i < 0 {
-			return nil, store.ErrNotFound
+			return nil, fmt.Errorf("%w: no item %s in this case", store.ErrNotFound, itemID)
 		}
 		it := l.st.Items[i]
 		if !slices.Contains(l.st.Parties, party) || party == s.Party {
@@ -839,7 +840,7 @@ func (s *Service) RequestPermission(ctx context.Context, p *auth.Principal, id, 
 	return s.act(ctx, p, id, "permission.request", nil, func(q store.Queries, l *loaded) ([]Event, error) {
 		i := slices.IndexFunc(l.st.Items, func(x Item) bool { return x.ID == itemID })
 		if i < 0 {
-			return nil, store.ErrNotFound
+			return nil, fmt.Errorf("%w: no item %s in this case", store.ErrNotFound, itemID)
 		}
 		it := l.st.Items[i]
 		if it.Originator == s.Party {
@@ -862,7 +863,7 @@ func (s *Service) DecidePermission(ctx context.Context, p *auth.Principal, id, i
 	return s.act(ctx, p, id, action, nil, func(q store.Queries, l *loaded) ([]Event, error) {
 		i := slices.IndexFunc(l.st.Items, func(x Item) bool { return x.ID == itemID })
 		if i < 0 {
-			return nil, store.ErrNotFound
+			return nil, fmt.Errorf("%w: no item %s in this case", store.ErrNotFound, itemID)
 		}
 		if l.st.Items[i].Originator != s.Party {
 			return nil, fmt.Errorf("%w: only the originator %s decides", ErrForbidden, l.st.Items[i].Originator)

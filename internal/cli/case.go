@@ -42,8 +42,9 @@ func readJSONInput(cmd *cobra.Command, name string, v any) error {
 }
 
 func caseCmd() *cobra.Command {
-	c := &cobra.Command{Use: "case", Short: "Joint cases: open, list, show, share items, BEC action plan"}
-	c.AddCommand(caseCategoriesCmd(), caseOpenCmd(), caseListCmd(), caseShowCmd(), caseItemCmd(), caseBECCmd())
+	c := &cobra.Command{Use: "case", Short: "Joint cases: open, list, show, items, tasks, parties, sharing and permissions, BEC action plan"}
+	c.AddCommand(caseCategoriesCmd(), caseOpenCmd(), caseListCmd(), caseShowCmd(), caseItemCmd(), caseTaskCmd(), caseJoinCmd(),
+		caseShareCmd(), casePermissionCmd(), caseBECCmd())
 	return c
 }
 

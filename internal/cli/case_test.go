@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,6 +45,65 @@ func TestCaseCommands(t *testing.T) {
 	}
 	if code, out, _ := run(t, "", "case", "show", "--dir", us, "--as", "desk", "--id", id, "--json"); code != 0 || !strings.Contains(out, "198.51.100.23") {
 		t.Fatalf("case show: %d %.300q", code, out)
+	}
+	// Tasks, sharing and permissions.
+	task := write("task.json", `{"title":"Image the encrypted servers","owner":"US","status":"todo","concerns":["CN"],"due":"2026-12-01T00:00:00Z"}`)
+	if code, out, stderr := run(t, "", "case", "task", "--dir", us, "--as", "desk", "--id", id, "--file", task); code != 0 || !strings.Contains(out, "task saved") {
+		t.Fatalf("case task: %d %q %q", code, out, stderr)
+	}
+	var shown struct {
+		Items []struct{ ID, Value string }         `json:"items"`
+		Tasks []struct{ ID, Title, Status string } `json:"tasks"`
+	}
+	show := func() {
+		t.Helper()
+		_, out, _ := run(t, "", "case", "show", "--dir", us, "--as", "desk", "--id", id, "--json")
+		if err := json.Unmarshal([]byte(out), &shown); err != nil || len(shown.Items) == 0 || len(shown.Tasks) == 0 {
+			t.Fatalf("case show: %v %.300q", err, out)
+		}
+	}
+	mine := func() (string, string) {
+		t.Helper()
+		show()
+		for _, tk := range shown.Tasks {
+			if tk.Title == "Image the encrypted servers" {
+				return tk.ID, tk.Status
+			}
+		}
+		t.Fatalf("the task is not in the case: %+v", shown.Tasks)
+		return "", ""
+	}
+	taskID, _ := mine()
+	done := write("done.json", `{"id":"`+taskID+`","status":"done"}`)
+	if code, out, stderr := run(t, "", "case", "task", "--dir", us, "--as", "desk", "--id", id, "--file", done); code != 0 || !strings.Contains(out, "task saved") {
+		t.Fatalf("case task update: %d %q %q", code, out, stderr)
+	}
+	if _, status := mine(); status != "done" {
+		t.Fatalf("updated task: %s", status)
+	}
+	unknown := write("unknown.json", `{"id":"nope","status":"done"}`)
+	if code, _, stderr := run(t, "", "case", "task", "--dir", us, "--as", "desk", "--id", id, "--file", unknown); code != exitError || !strings.Contains(stderr, "no task nope") {
+		t.Fatalf("unknown task: %d %q", code, stderr)
+	}
+	badTask := write("badtask.json", `{"title":"x","owner":"US","status":"someday"}`)
+	if code, _, stderr := run(t, "", "case", "task", "--dir", us, "--as", "desk", "--id", id, "--file", badTask); code != exitError || !strings.Contains(stderr, "  status: must be one of") {
+		t.Fatalf("invalid task: %d %q", code, stderr)
+	}
+	itemID := shown.Items[0].ID
+	if code, out, stderr := run(t, "", "case", "share", "--dir", us, "--as", "desk", "--id", id, "--item", itemID, "--party", "CN"); code != 0 || !strings.Contains(out, "shared with CN") {
+		t.Fatalf("case share: %d %q %q", code, out, stderr)
+	}
+	if code, out, stderr := run(t, "", "case", "permission", "refuse", "--dir", us, "--as", "desk", "--id", id, "--item", itemID, "--party", "CN", "--note", "not yet"); code != 0 || !strings.Contains(out, "permission refused") {
+		t.Fatalf("permission refuse: %d %q %q", code, out, stderr)
+	}
+	if code, _, stderr := run(t, "", "case", "permission", "request", "--dir", us, "--as", "desk", "--id", id, "--item", itemID, "--party", "CN"); code == 0 || !strings.Contains(stderr, "originated") {
+		t.Fatalf("permission request on our own item: %d %q", code, stderr)
+	}
+	if code, _, stderr := run(t, "", "case", "add-party", "--dir", us, "--as", "desk", "--id", id, "--party", "RU"); code == 0 || !strings.Contains(stderr, "not a paired peer") {
+		t.Fatalf("add-party of an unpaired party: %d %q", code, stderr)
+	}
+	if code, _, stderr := run(t, "", "case", "share", "--dir", us, "--as", "desk", "--id", id, "--item", "nope", "--party", "CN"); code == 0 || !strings.Contains(stderr, "no item nope") {
+		t.Fatalf("share of an unknown item: %d %q", code, stderr)
 	}
 	// A misspelt key is named, and nothing is opened.
 	bad := write("bad.json", `{"title":"x","categry":"ransomware"}`)
