@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -71,6 +72,13 @@ func (s *Service) Register(f interface {
 	f.Handle(TypeEvents, s.receiveEvents)
 	f.Handle(TypeLead, s.receiveLead)
 	f.Handle(TypeLeadDecision, s.receiveDecision)
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
 }
 
 func (s *Service) now() time.Time { return s.Clock.Now().UTC().Truncate(time.Microsecond) }
@@ -279,7 +287,8 @@ func (s *Service) send(ctx context.Context, q store.Queries, l *loaded, recips [
 // forwardable reports whether this node may give event e to party p when
 // p joins: the case header and membership always; items only where the
 // handling allows it (or we originated them); tasks that concern p;
-// permission decisions about p. Files are not replayed.
+// permission decisions about p. Files go only from the party that added
+// them (see ownFile).
 func (s *Service) forwardable(st *State, e *Event, p string) bool {
 	switch e.Kind {
 	case KindOpen, KindUpdate, KindParty, KindJoin, KindTrail:
@@ -294,12 +303,24 @@ func (s *Service) forwardable(st *State, e *Event, p string) bool {
 	return false
 }
 
-// sendHistory gives a joining party the timeline it may have.
+// ownFile reports whether e added a file this party originated: the
+// file goes to a joining party with the event, as when it was added.
+func (s *Service) ownFile(e *Event) bool {
+	return e.Kind == KindItem && e.Item.File != nil && e.Party == s.Party && e.Item.Originator == s.Party
+}
+
+// sendHistory gives a joining party the timeline it may have, then this
+// party's own files, each with its item (the timeline first: its join
+// event is what lets the joining party accept the rest).
 func (s *Service) sendHistory(ctx context.Context, q store.Queries, l *loaded, p string) error {
 	var evs []Event
+	var files []*Event
 	for i := range l.events {
-		if s.forwardable(&l.st, &l.events[i], p) {
-			evs = append(evs, l.events[i])
+		switch e := &l.events[i]; {
+		case s.ownFile(e):
+			files = append(files, e)
+		case s.forwardable(&l.st, e, p):
+			evs = append(evs, *e)
 		}
 	}
 	for len(evs) > 0 {
@@ -309,7 +330,32 @@ func (s *Service) sendHistory(ctx context.Context, q store.Queries, l *loaded, p
 		}
 		evs = evs[n:]
 	}
+	for _, e := range files {
+		if err := s.sendFile(ctx, q, l, p, e); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// sendFile sends a file item's event with the file itself, staged again
+// from the case's store. A file gone from the disk is left out, logged.
+func (s *Service) sendFile(ctx context.Context, q store.Queries, l *loaded, p string, e *Event) error {
+	a, err := q.GetCaseAttachment(ctx, e.Item.File.ID)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(a.Path)
+	if err != nil {
+		s.log().Warn("case: a file cannot be sent to a joining party", "case", l.st.ID, "file", a.ID, "party", p, "err", err)
+		return nil
+	}
+	defer f.Close()
+	fa, err := s.Federation.StageAttachment(a.Name, f)
+	if err != nil {
+		return err
+	}
+	return s.send(ctx, q, l, []string{p}, []Event{*e}, []federation.Attachment{fa})
 }
 
 // act loads case id for a writer, lets build make the events, then

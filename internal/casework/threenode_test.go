@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -170,14 +171,30 @@ func TestJointCasesAcrossThreeNodes(t *testing.T) {
 	})
 
 	t.Run("onward sharing needs the originator's permission", func(t *testing.T) {
+		// A file CN added before EU joins goes to EU with CN's history.
+		notes := "mixer operator notes\n"
+		if _, err := cn.AddAttachment(ctx, officer("CN"), c.ID, "mixer-notes.txt", handling, strings.NewReader(notes)); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := cn.AddParticipant(ctx, officer("CN"), c.ID, "EU"); err != nil {
 			t.Fatal(err)
 		}
 		var atEU casework.View
-		eventually(t, "EU joins with the shareable history", func() bool {
+		eventually(t, "EU joins with the shareable history and CN's file", func() bool {
 			atEU, err = eu.Get(ctx, officer("EU"), c.ID)
-			return err == nil && hasItem(atEU, "bc1qa5wkgaew2dkv56kfvj49j0av5nml45x9ek9hz6")
+			return err == nil && hasItem(atEU, "bc1qa5wkgaew2dkv56kfvj49j0av5nml45x9ek9hz6") &&
+				slices.ContainsFunc(atEU.Attachments, func(a store.CaseAttachment) bool { return a.Name == "mixer-notes.txt" })
 		})
+		i := slices.IndexFunc(atEU.Attachments, func(a store.CaseAttachment) bool { return a.Name == "mixer-notes.txt" })
+		_, rc, err := eu.OpenAttachment(ctx, officer("EU"), c.ID, atEU.Attachments[i].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(rc)
+		rc.Close()
+		if string(got) != notes {
+			t.Fatalf("EU's copy of CN's file: %q", got)
+		}
 		if hasItem(atEU, "payout@mixer.example") {
 			t.Fatal("the no-onward-sharing item reached EU through CN")
 		}
