@@ -246,6 +246,16 @@ func (p *Policy) Deadlines(c *Content, t time.Time) EventData {
 	return d
 }
 
+// MLAExecution is how long the requested party has to execute an MLA
+// request once it has decided to (the decision itself is due within the
+// type's answer limit, 30 days): the EIO norm of 90 days.
+var MLAExecution = span("90d")
+
+// ExecutionDue is when an MLA request decided at t must be answered.
+func (p *Policy) ExecutionDue(t time.Time) time.Time {
+	return MLAExecution.After(t, p.Calendar)
+}
+
 // Clock is a request's deadline view at a moment.
 type Clock struct {
 	// Phase is "acknowledge" or "answer" while a clock runs, "paused"

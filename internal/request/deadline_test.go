@@ -204,3 +204,50 @@ func TestParseSpan(t *testing.T) {
 		}
 	}
 }
+
+// An MLA request is decided within 30 days; the decision to execute
+// (start) sets the execution deadline, 90 days on, which the answer is
+// then measured against.
+func TestMLAExecutionClock(t *testing.T) {
+	c := content(MLA)
+	pol := &Policy{Calendar: cal(t, "UTC")}
+	dd := pol.Deadlines(c, t0)
+	ev := func(i int, party string, a Action, at time.Time, d EventData) Event {
+		return Event{ID: string(rune('a'+i)) + "0000000000000000000000000000000", RequestID: c.ID, Lamport: int64(i + 1), Party: party, Action: a, At: at, Data: d}
+	}
+	decided := t0.Add(20 * 24 * time.Hour)
+	exec := pol.ExecutionDue(decided)
+	if !exec.Equal(decided.Add(90 * 24 * time.Hour)) {
+		t.Fatalf("execution due %v", exec)
+	}
+	evs := []Event{
+		ev(0, "US", Send, t0.Add(-time.Minute), EventData{Content: c}),
+		ev(1, "CN", Deliver, t0, dd),
+		ev(2, "CN", Acknowledge, t0.Add(time.Hour), EventData{}),
+	}
+	st, _ := Fold(c, evs)
+	if want := t0.Add(30 * 24 * time.Hour); !st.NextDue().Equal(want) {
+		t.Fatalf("decision due %v, want %v", st.NextDue(), want)
+	}
+	evs = append(evs, ev(3, "CN", Start, decided, EventData{AnswerDue: exec}))
+	st, _ = Fold(c, evs)
+	if st.Phase() != "answer" || !st.NextDue().Equal(exec) {
+		t.Fatalf("after the decision: phase %q due %v, want %v", st.Phase(), st.NextDue(), exec)
+	}
+	evs = append(evs, ev(4, "CN", Answer, decided.Add(80*24*time.Hour), EventData{Completeness: "full", Answer: "evidence enclosed"}))
+	st, _ = Fold(c, evs)
+	if ck := ClockAt(&st, decided.Add(100*24*time.Hour)); ck.AnswerOnTime == nil || !*ck.AnswerOnTime {
+		t.Fatalf("answered 80 days after the decision: %+v", ck)
+	}
+	// Only an MLA decision carries an execution deadline, and after itself.
+	for _, tc := range []struct {
+		typ Type
+		due time.Time
+	}{{Subscriber, decided.Add(time.Hour)}, {MLA, decided.Add(-time.Hour)}} {
+		c := content(tc.typ)
+		e := Event{Action: Start, At: decided, Data: EventData{AnswerDue: tc.due}}
+		if errs := checkData(c, &State{Status: Acknowledged}, &e); len(errs) != 1 || errs[0].Field != "answer_due" {
+			t.Errorf("%s start with answer_due %v: %v", tc.typ, tc.due, errs)
+		}
+	}
+}

@@ -375,6 +375,10 @@ func checkData(c *Content, st *State, e *Event) validation.Errors {
 		if !idRE.MatchString(d.LinkedMLA) {
 			errs.Report("linked_mla", msgLinkedMLA, nil)
 		}
+	case Start:
+		if !d.AnswerDue.IsZero() && (c.Type != MLA || !d.AnswerDue.After(e.At)) {
+			errs.Report("answer_due", msgExecutionDue, nil)
+		}
 	case Deliver:
 		if d.AckDue.IsZero() {
 			errs.Report("ack_due", validation.MsgRequired, nil)
@@ -456,6 +460,13 @@ func apply(st *State, r rule, e *Event) {
 		st.Delivered, st.AckDue, st.AnswerBase, st.AnswerFixed, st.Policy = e.At, d.AckDue, d.AnswerDue, d.AnswerFixed, d.Policy
 	case Acknowledge:
 		st.Acknowledged = e.At
+	case Start:
+		// An MLA request's decision to execute starts the execution
+		// clock: the answer is then due by the execution deadline the
+		// requested party computed, from that moment.
+		if !d.AnswerDue.IsZero() {
+			st.AnswerBase, st.AnswerFixed, st.Paused = d.AnswerDue, false, 0
+		}
 	case AcceptConditions:
 		st.Acknowledged, st.ConditionsAccepted, st.ConditionsAcceptedBy = e.At, e.At, e.Actor
 	case Answer:

@@ -57,6 +57,7 @@ var (
 	msgLinkedMLA      = validation.Define("request.linked_mla", "must be the ID of the MLA request that follows this one")
 	msgSendContent    = validation.Define("request.send_content", "the send event carries the request")
 	msgAttachmentsMax = validation.Define("request.attachments_max", "at most {max} per event")
+	msgExecutionDue   = validation.Define("request.execution_due", "only the decision on an MLA request sets an execution deadline, after the decision")
 
 	// Events from a peer (DecodeEvent).
 	msgUnknownAction   = validation.Define("request.unknown_action", "unknown action")

@@ -291,6 +291,9 @@ func (s *Service) Act(ctx context.Context, p *auth.Principal, id string, a Actio
 			c := l.c
 			e.Data.Content = &c
 		}
+		if a == Start && l.c.Type == MLA {
+			e.Data.AnswerDue = s.Policy.ExecutionDue(e.At)
+		}
 		if errs := checkData(&l.c, &l.st, &e); len(errs) > 0 {
 			return errs
 		}
