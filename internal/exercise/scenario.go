@@ -254,39 +254,16 @@ func Parse(name string, r io.Reader) (*Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &checker{doc: doc}
+	c := &checker{yamlfile.Checker{Doc: doc}}
 	c.check(&sc)
-	if err := c.errs.Err(); err != nil {
+	if err := c.Errs.Err(); err != nil {
 		return nil, err
 	}
 	return &sc, nil
 }
 
-type checker struct {
-	doc  *yamlfile.Doc
-	errs validation.Errors
-}
-
-// add reports a problem at the line of the field, or of its closest
-// enclosing element when the field is absent.
-func (c *checker) add(path, detail string) {
-	c.errs.Add(c.doc.Field(path), detail)
-}
-
-func (c *checker) required(path, v string, max int) {
-	switch {
-	case strings.TrimSpace(v) == "":
-		c.add(path, "is required")
-	case len([]rune(v)) > max:
-		c.add(path, "is longer than "+strconv.Itoa(max)+" characters")
-	}
-}
-
-func (c *checker) oneOf(path, v string, set []string) {
-	if !slices.Contains(set, v) {
-		c.add(path, "must be one of "+strings.Join(set, ", "))
-	}
-}
+// checker checks a scenario, each problem at its line.
+type checker struct{ yamlfile.Checker }
 
 var (
 	slugRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
@@ -298,38 +275,38 @@ var validationStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func (c *checker) check(sc *Scenario) {
 	if sc.Format != Format {
-		c.add("format", "must be "+Format)
+		c.Add("format", "must be "+Format)
 	}
 	if !slugRE.MatchString(sc.ID) {
-		c.add("id", "must be a slug: lower-case letters, digits and '-'")
+		c.Add("id", "must be a slug: lower-case letters, digits and '-'")
 	}
-	c.required("title", sc.Title, 200)
+	c.Required("title", sc.Title, 200)
 	if len(sc.Parties) < 2 {
-		c.add("parties", "at least two parties take part")
+		c.Add("parties", "at least two parties take part")
 	}
 	roles := map[string][]string{}
 	for i, p := range sc.Parties {
 		pp := fmt.Sprintf("parties[%d]", i)
 		if !partyRE.MatchString(p.Code) {
-			c.add(pp+".code", "must be a party code such as US or CN")
+			c.Add(pp+".code", "must be a party code such as US or CN")
 		} else if _, dup := roles[p.Code]; dup {
-			c.add(pp+".code", "party "+p.Code+" is listed twice")
+			c.Add(pp+".code", "party "+p.Code+" is listed twice")
 		}
 		if len(p.Roles) == 0 {
-			c.add(pp+".roles", "name the roles that take part")
+			c.Add(pp+".roles", "name the roles that take part")
 		}
 		for j, r := range p.Roles {
 			if !auth.ValidRole(r) {
-				c.add(fmt.Sprintf("%s.roles[%d]", pp, j), fmt.Sprintf("%q is not a role", r))
+				c.Add(fmt.Sprintf("%s.roles[%d]", pp, j), fmt.Sprintf("%q is not a role", r))
 			}
 		}
 		roles[p.Code] = p.Roles
 	}
 	if len(sc.Injects) == 0 {
-		c.add("injects", "a scenario has at least one inject")
+		c.Add("injects", "a scenario has at least one inject")
 	}
 	if len(sc.Injects) > 200 {
-		c.add("injects", "at most 200 injects")
+		c.Add("injects", "at most 200 injects")
 	}
 	seen := map[string]bool{}
 	for i := range sc.Injects {
@@ -340,68 +317,68 @@ func (c *checker) check(sc *Scenario) {
 
 func (c *checker) role(path, r string, party string, roles map[string][]string) {
 	if !auth.ValidRole(r) {
-		c.add(path, fmt.Sprintf("%q is not a role", r))
+		c.Add(path, fmt.Sprintf("%q is not a role", r))
 	} else if rs, ok := roles[party]; ok && !slices.Contains(rs, r) {
-		c.add(path, fmt.Sprintf("%s does not take part for %s (parties lists %s)", r, party, strings.Join(rs, ", ")))
+		c.Add(path, fmt.Sprintf("%s does not take part for %s (parties lists %s)", r, party, strings.Join(rs, ", ")))
 	}
 }
 
 func (c *checker) inject(ip string, in *Inject, roles map[string][]string, earlier map[string]bool) {
 	if !slugRE.MatchString(in.ID) {
-		c.add(ip+".id", "must be a slug: lower-case letters, digits and '-'")
+		c.Add(ip+".id", "must be a slug: lower-case letters, digits and '-'")
 	} else if earlier[in.ID] {
-		c.add(ip+".id", "inject "+in.ID+" is defined twice")
+		c.Add(ip+".id", "inject "+in.ID+" is defined twice")
 	}
-	c.oneOf(ip+".kind", in.Kind, Kinds)
+	c.OneOf(ip+".kind", in.Kind, Kinds)
 	for _, f := range []struct{ name, v string }{{"from", in.From}, {"to", in.To}} {
 		if _, ok := roles[f.v]; !ok {
-			c.add(ip+"."+f.name, fmt.Sprintf("%q is not a participating party", f.v))
+			c.Add(ip+"."+f.name, fmt.Sprintf("%q is not a participating party", f.v))
 		}
 	}
 	if in.From == in.To && in.From != "" {
-		c.add(ip+".to", "an inject goes to another party")
+		c.Add(ip+".to", "an inject goes to another party")
 	}
 	if in.After != "" && !earlier[in.After] {
-		c.add(ip+".after", fmt.Sprintf("%q is not an earlier inject", in.After))
+		c.Add(ip+".after", fmt.Sprintf("%q is not an earlier inject", in.After))
 	}
 	if in.When != "" {
-		c.oneOf(ip+".when", in.When, Outcomes)
+		c.OneOf(ip+".when", in.When, Outcomes)
 		if in.After == "" {
-			c.add(ip+".when", "needs after: the inject whose outcome it depends on")
+			c.Add(ip+".when", "needs after: the inject whose outcome it depends on")
 		}
 	}
 	if time.Duration(in.At) > 30*24*time.Hour {
-		c.add(ip+".at", "at most 30 days into the exercise")
+		c.Add(ip+".at", "at most 30 days into the exercise")
 	}
 	if len([]rune(in.Title)) > 200 || len([]rune(in.Note)) > 2000 {
-		c.add(ip+".title", "title at most 200 characters, note at most 2000")
+		c.Add(ip+".title", "title at most 200 characters, note at most 2000")
 	}
 	e, ep := &in.Expect, ip+".expect"
 	if in.Kind == KindHotline {
 		if in.Request != nil {
-			c.add(ip+".request", "a hotline call carries no request")
+			c.Add(ip+".request", "a hotline call carries no request")
 		}
 		if len(in.Attachments) > 0 {
-			c.add(ip+".attachments", "a hotline call carries no files")
+			c.Add(ip+".attachments", "a hotline call carries no files")
 		}
 		if e.Respond != "" && e.Respond != "none" {
-			c.add(ep+".respond", "a hotline call is only acknowledged")
+			c.Add(ep+".respond", "a hotline call is only acknowledged")
 		}
 		if e.Acknowledge == 0 {
-			c.add(ep+".acknowledge", "is required for a hotline call (15m by default policy)")
+			c.Add(ep+".acknowledge", "is required for a hotline call (15m by default policy)")
 		}
 		for _, r := range []struct{ p, v string }{{ip + ".role", in.Role}, {ep + ".role", e.Role}} {
 			if r.v != "" && r.v != string(auth.Officer) && r.v != string(auth.Supervisor) {
-				c.add(r.p, "the hotline is operated by officer or supervisor")
+				c.Add(r.p, "the hotline is operated by officer or supervisor")
 			}
 		}
 		if in.Play != nil && (in.Play.Respond != 0 || in.Play.Action != "") {
-			c.add(ip+".play", "a hotline call is only acknowledged")
+			c.Add(ip+".play", "a hotline call is only acknowledged")
 		}
 		return
 	}
 	if in.Request == nil {
-		c.add(ip+".request", "is required: the request the inject sends")
+		c.Add(ip+".request", "is required: the request the inject sends")
 		return
 	}
 	d := in.Request
@@ -411,7 +388,7 @@ func (c *checker) inject(ip string, in *Inject, roles map[string][]string, earli
 		if d.Type == "" {
 			d.Type = in.RequestType()
 		} else if d.Type != in.RequestType() {
-			c.add(rp+".type", fmt.Sprintf("a %s inject sends a %s request", in.Kind, in.RequestType()))
+			c.Add(rp+".type", fmt.Sprintf("a %s inject sends a %s request", in.Kind, in.RequestType()))
 		}
 	}
 	draft := request.Draft{Type: d.Type, Priority: d.Priority, To: in.To, Title: "EXERCISE " + d.Title, Conditions: d.Conditions,
@@ -425,7 +402,7 @@ func (c *checker) inject(ip string, in *Inject, roles map[string][]string, earli
 			if f.Field == "to" {
 				continue
 			}
-			c.add(rp+"."+f.Field, f.Detail)
+			c.Add(rp+"."+f.Field, f.Detail)
 		}
 	}
 	if _, ok := request.Lookup(d.Type); !ok {
@@ -434,74 +411,74 @@ func (c *checker) inject(ip string, in *Inject, roles map[string][]string, earli
 	if in.Role != "" {
 		c.role(ip+".role", in.Role, in.From, roles)
 		if !request.CanAct(d.Type, []string{in.Role}) {
-			c.add(ip+".role", fmt.Sprintf("%s requests are sent by %v", d.Type, request.ActorRoles(d.Type)))
+			c.Add(ip+".role", fmt.Sprintf("%s requests are sent by %v", d.Type, request.ActorRoles(d.Type)))
 		}
 	}
 	if e.Role != "" {
 		c.role(ep+".role", e.Role, in.To, roles)
 		if !request.CanAct(d.Type, []string{e.Role}) {
-			c.add(ep+".role", fmt.Sprintf("%s requests are handled by %v, not %s", d.Type, request.ActorRoles(d.Type), e.Role))
+			c.Add(ep+".role", fmt.Sprintf("%s requests are handled by %v, not %s", d.Type, request.ActorRoles(d.Type), e.Role))
 		}
 	}
 	if e.Respond == "" {
-		c.add(ep+".respond", "is required: "+strings.Join(Responses, ", "))
+		c.Add(ep+".respond", "is required: "+strings.Join(Responses, ", "))
 	} else {
-		c.oneOf(ep+".respond", e.Respond, Responses)
+		c.OneOf(ep+".respond", e.Respond, Responses)
 	}
 	spont := d.Type == request.Spontaneous
 	if spont && (e.Respond == "answer" || e.Respond == "refuse" || e.Respond == "ask_info") {
-		c.add(ep+".respond", "spontaneous information is accepted or declined (accept_conditions, decline_conditions)")
+		c.Add(ep+".respond", "spontaneous information is accepted or declined (accept_conditions, decline_conditions)")
 	}
 	if !spont && (e.Respond == "accept_conditions" || e.Respond == "decline_conditions") {
-		c.add(ep+".respond", "only spontaneous information has use conditions to accept or decline")
+		c.Add(ep+".respond", "only spontaneous information has use conditions to accept or decline")
 	}
 	if e.Respond != "" && e.Respond != "none" && e.Within == 0 {
-		c.add(ep+".within", "is required: the response deadline after delivery")
+		c.Add(ep+".within", "is required: the response deadline after delivery")
 	}
 	if e.Acknowledge > 0 && e.Within > 0 && e.Acknowledge > e.Within {
-		c.add(ep+".acknowledge", "is later than the response deadline")
+		c.Add(ep+".acknowledge", "is later than the response deadline")
 	}
 	if e.Completeness != "" {
-		c.oneOf(ep+".completeness", e.Completeness, []string{"full", "partial"})
+		c.OneOf(ep+".completeness", e.Completeness, []string{"full", "partial"})
 		if e.Respond != "answer" {
-			c.add(ep+".completeness", "applies to an answer")
+			c.Add(ep+".completeness", "applies to an answer")
 		}
 	}
 	if e.Ground != "" {
-		c.oneOf(ep+".ground", e.Ground, request.Grounds)
+		c.OneOf(ep+".ground", e.Ground, request.Grounds)
 		if e.Respond != "refuse" {
-			c.add(ep+".ground", "applies to a refusal")
+			c.Add(ep+".ground", "applies to a refusal")
 		}
 	}
 	for k, a := range in.Attachments {
-		c.required(fmt.Sprintf("%s.attachments[%d].name", ip, k), a.Name, 200)
+		c.Required(fmt.Sprintf("%s.attachments[%d].name", ip, k), a.Name, 200)
 		if len(a.Content) > 64<<10 {
-			c.add(fmt.Sprintf("%s.attachments[%d].content", ip, k), "at most 64 KiB inline")
+			c.Add(fmt.Sprintf("%s.attachments[%d].content", ip, k), "at most 64 KiB inline")
 		}
 	}
 	if p := in.Play; p != nil {
 		pp := ip + ".play"
 		if p.Action != "" {
-			c.oneOf(pp+".action", p.Action, Responses)
+			c.OneOf(pp+".action", p.Action, Responses)
 		}
 		act := p.Action
 		if act == "" {
 			act = e.Respond
 		}
 		if p.Respond > 0 && act == "answer" && p.Answer == "" {
-			c.add(pp+".answer", "is required to play an answer")
+			c.Add(pp+".answer", "is required to play an answer")
 		}
 		if p.Respond > 0 && act == "refuse" && (p.Ground == "" || p.Reasons == "") {
-			c.add(pp+".ground", "a played refusal names a ground and gives reasons")
+			c.Add(pp+".ground", "a played refusal names a ground and gives reasons")
 		}
 		if p.Ground != "" {
-			c.oneOf(pp+".ground", p.Ground, request.Grounds)
+			c.OneOf(pp+".ground", p.Ground, request.Grounds)
 		}
 		if p.Completeness != "" {
-			c.oneOf(pp+".completeness", p.Completeness, []string{"full", "partial"})
+			c.OneOf(pp+".completeness", p.Completeness, []string{"full", "partial"})
 		}
 		if p.Acknowledge > 0 && p.Respond > 0 && p.Respond < p.Acknowledge {
-			c.add(pp+".respond", "a played response comes after the acknowledgement")
+			c.Add(pp+".respond", "a played response comes after the acknowledgement")
 		}
 	}
 }

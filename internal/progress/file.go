@@ -6,10 +6,8 @@ import (
 	"io"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/liaison-dev/liaison/internal/validation"
 	"github.com/liaison-dev/liaison/internal/yamlfile"
 )
 
@@ -112,133 +110,108 @@ func ParseFile(name string, r io.Reader) (*DataSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &checker{doc: doc}
+	v := &checker{yamlfile.Checker{Doc: doc}}
 	v.check(&ds)
-	if err := v.errs.Err(); err != nil {
+	if err := v.Errs.Err(); err != nil {
 		return nil, err
 	}
 	return &ds, nil
 }
 
-type checker struct {
-	doc  *yamlfile.Doc
-	errs validation.Errors
-}
-
-// add reports a problem with the field at path, placing it at the line of
-// the field, or of its closest enclosing element when the field is absent.
-func (c *checker) add(path, detail string) {
-	c.errs.Add(c.doc.Field(path), detail)
-}
-
-func (c *checker) required(path, v string, max int) {
-	switch {
-	case strings.TrimSpace(v) == "":
-		c.add(path, "is required")
-	case len([]rune(v)) > max:
-		c.add(path, "is longer than "+strconv.Itoa(max)+" characters")
-	}
-}
+// checker checks a rounds file or a commitment update, each problem at
+// its line.
+type checker struct{ yamlfile.Checker }
 
 func (c *checker) optional(path, v string, max int) {
 	if len([]rune(v)) > max {
-		c.add(path, "is longer than "+strconv.Itoa(max)+" characters")
+		c.Add(path, "is longer than "+strconv.Itoa(max)+" characters")
 	}
-}
-
-func (c *checker) oneOf(path, v string, set []string) {
-	for _, s := range set {
-		if v == s {
-			return
-		}
-	}
-	c.add(path, "must be one of "+strings.Join(set, ", "))
 }
 
 func (c *checker) date(path, v string, required bool) {
 	if v == "" {
 		if required {
-			c.add(path, "is required (YYYY-MM-DD)")
+			c.Add(path, "is required (YYYY-MM-DD)")
 		}
 		return
 	}
 	if _, err := time.Parse(time.DateOnly, v); err != nil {
-		c.add(path, "must be a date YYYY-MM-DD")
+		c.Add(path, "must be a date YYYY-MM-DD")
 	}
 }
 
 func (c *checker) party(path, v string) {
 	if !partyRE.MatchString(v) {
-		c.add(path, "must be a party code such as US or CN")
+		c.Add(path, "must be a party code such as US or CN")
 	}
 }
 
 func (c *checker) check(ds *DataSet) {
 	if ds.Format != Format {
-		c.add("format", "must be "+Format)
+		c.Add("format", "must be "+Format)
 	}
 	if len(ds.Rounds) == 0 {
-		c.add("rounds", "must list at least one round")
+		c.Add("rounds", "must list at least one round")
 	}
 	numbers, slugs, ids := map[int]bool{}, map[string]bool{}, map[string]bool{}
 	for i, r := range ds.Rounds {
 		p := fmt.Sprintf("rounds[%d]", i)
 		if r.Number < 0 || r.Number > 9999 {
-			c.add(p+".number", "must be between 0 and 9999")
+			c.Add(p+".number", "must be between 0 and 9999")
 		} else if numbers[r.Number] {
-			c.add(p+".number", fmt.Sprintf("round %d appears twice", r.Number))
+			c.Add(p+".number", fmt.Sprintf("round %d appears twice", r.Number))
 		}
 		numbers[r.Number] = true
 		if !slugRE.MatchString(r.Slug) {
-			c.add(p+".slug", "must be lower-case letters, digits and '-', at most 80")
+			c.Add(p+".slug", "must be lower-case letters, digits and '-', at most 80")
 		} else if slugs[r.Slug] {
-			c.add(p+".slug", "appears twice")
+			c.Add(p+".slug", "appears twice")
 		}
 		slugs[r.Slug] = true
-		c.oneOf(p+".kind", r.Kind, RoundKinds)
-		c.required(p+".title", r.Title, 200)
+		c.OneOf(p+".kind", r.Kind, RoundKinds)
+		c.Required(p+".title", r.Title, 200)
 		c.date(p+".date", r.Date, true)
-		c.required(p+".place", r.Place, 200)
+		c.Required(p+".place", r.Place, 200)
 		if len(r.CoChairs) == 0 {
-			c.add(p+".co_chairs", "must name at least one co-chair")
+			c.Add(p+".co_chairs", "must name at least one co-chair")
 		}
 		for j, ch := range r.CoChairs {
 			q := fmt.Sprintf("%s.co_chairs[%d]", p, j)
 			c.party(q+".party", ch.Party)
-			c.required(q+".name", ch.Name, 200)
+			c.Required(q+".name", ch.Name, 200)
 			c.optional(q+".title", ch.Title, 200)
 		}
 		c.optional(p+".summary", r.Summary, 4000)
 		for j, s := range r.Sources {
-			c.required(fmt.Sprintf("%s.sources[%d]", p, j), s, 500)
+			c.Required(fmt.Sprintf("%s.sources[%d]", p, j), s, 500)
 		}
 		if len(r.Commitments) > 500 {
-			c.add(p+".commitments", "has more than 500 commitments")
+			c.Add(p+".commitments", "has more than 500 commitments")
 		}
 		for j, cm := range r.Commitments {
 			q := fmt.Sprintf("%s.commitments[%d]", p, j)
 			if !slugRE.MatchString(cm.ID) {
-				c.add(q+".id", "must be lower-case letters, digits and '-', at most 80")
+				c.Add(q+".id", "must be lower-case letters, digits and '-', at most 80")
 			} else if ids[cm.ID] {
-				c.add(q+".id", "appears twice")
+				c.Add(q+".id", "appears twice")
 			}
 			ids[cm.ID] = true
-			c.oneOf(q+".area", cm.Area, Areas)
-			c.required(q+".text", cm.Text, 2000)
+			c.OneOf(q+".area", cm.Area, Areas)
+			c.Required(q+".text", cm.Text, 2000)
 			if len(cm.Owners) == 0 {
-				c.add(q+".owners", "must name at least one owner")
+				c.Add(q+".owners", "must name at least one owner")
 			}
 			for k, o := range cm.Owners {
 				c.party(fmt.Sprintf("%s.owners[%d].party", q, k), o.Party)
 				c.optional(fmt.Sprintf("%s.owners[%d].agency", q, k), o.Agency, 64)
 			}
 			c.date(q+".due", cm.Due, false)
-			c.oneOf(q+".status", cm.Status, Statuses)
+			c.OneOf(q+".status", cm.Status, Statuses)
 			c.optional(q+".notes", cm.Notes, 2000)
 			for k, e := range cm.Evidence {
 				ep := fmt.Sprintf("%s.evidence[%d]", q, k)
-				c.oneOf(ep+".kind", e.Kind, EvidenceKinds)
-				c.required(ep+".ref", e.Ref, 500)
+				c.OneOf(ep+".kind", e.Kind, EvidenceKinds)
+				c.Required(ep+".ref", e.Ref, 500)
 				c.date(ep+".date", e.Date, false)
 				c.optional(ep+".note", e.Note, 1000)
 			}

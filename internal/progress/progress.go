@@ -165,20 +165,20 @@ type StatusChange struct {
 // UpdateCommitment sets a commitment's status and adds evidence, with an
 // audit entry and a ledger entry in the same transaction.
 func (s *Service) UpdateCommitment(ctx context.Context, actor, id string, ch StatusChange) (store.Commitment, error) {
-	c := &checker{doc: yamlfile.Named("body")}
-	c.oneOf("status", ch.Status, Statuses)
+	c := &checker{yamlfile.Checker{Doc: yamlfile.Named("body")}}
+	c.OneOf("status", ch.Status, Statuses)
 	for k, e := range ch.Evidence {
 		ep := fmt.Sprintf("evidence[%d]", k)
-		c.oneOf(ep+".kind", e.Kind, EvidenceKinds)
-		c.required(ep+".ref", e.Ref, 500)
+		c.OneOf(ep+".kind", e.Kind, EvidenceKinds)
+		c.Required(ep+".ref", e.Ref, 500)
 		c.date(ep+".date", e.Date, false)
 		c.optional(ep+".note", e.Note, 1000)
 	}
 	if ch.Notes != nil {
 		c.optional("notes", *ch.Notes, 2000)
 	}
-	if err := c.errs.Err(); err != nil {
-		return store.Commitment{}, fieldErrors(c.errs)
+	if err := c.Errs.Err(); err != nil {
+		return store.Commitment{}, fieldErrors(c.Errs)
 	}
 	var out store.Commitment
 	err := s.Store.InTx(ctx, func(q store.Queries) error {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -69,6 +70,35 @@ func (d *Doc) Field(path string) string {
 			return d.name + " " + path
 		}
 		p = p[:i]
+	}
+}
+
+// Checker collects the problems found in a decoded file, each placed at
+// the line of its field (see Doc.Field).
+type Checker struct {
+	Doc  *Doc
+	Errs validation.Errors
+}
+
+// Add reports a problem with the field at path.
+func (c *Checker) Add(path, detail string) {
+	c.Errs.Add(c.Doc.Field(path), detail)
+}
+
+// Required reports a blank v, or one longer than max characters.
+func (c *Checker) Required(path, v string, max int) {
+	switch {
+	case strings.TrimSpace(v) == "":
+		c.Add(path, "is required")
+	case len([]rune(v)) > max:
+		c.Add(path, "is longer than "+strconv.Itoa(max)+" characters")
+	}
+}
+
+// OneOf reports a v that is not in set.
+func (c *Checker) OneOf(path, v string, set []string) {
+	if !slices.Contains(set, v) {
+		c.Add(path, "must be one of "+strings.Join(set, ", "))
 	}
 }
 
