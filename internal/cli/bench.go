@@ -33,25 +33,14 @@ func benchFederationCmd() *cobra.Command {
 			"With --faults the nodes talk through a fault-injecting proxy (drops, resets, delays, reordering) and --restarts kills and restarts a node mid-stream; it reports sent, delivered, receipts, lost and duplicates_applied.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.Dir == "" {
-				tmp, err := os.MkdirTemp("", "liaison-bench-")
-				if err != nil {
-					return err
-				}
-				o.Dir = tmp
-				if !keep {
-					defer os.RemoveAll(tmp)
-				}
-			}
-			if !asJSON {
-				o.Progress = func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), s) }
-			}
-			res, err := fedbench.Run(cmd.Context(), o)
+			done, err := benchScratch(cmd, "", &o.Dir, &o.Progress, keep, asJSON)
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return printJSONCompact(cmd, res)
+			defer done()
+			res, err := fedbench.Run(cmd.Context(), o)
+			if err != nil {
+				return err
 			}
 			return printJSON(cmd.OutOrStdout(), res)
 		},
@@ -71,6 +60,23 @@ func benchFederationCmd() *cobra.Command {
 	return c
 }
 
-func printJSONCompact(cmd *cobra.Command, v any) error {
-	return printJSON(cmd.OutOrStdout(), v)
+// benchScratch prepares a bench run: a scratch directory in *dir unless
+// one is given (temporary, removed by done unless keep), and progress
+// lines on standard error unless the run prints JSON only.
+func benchScratch(cmd *cobra.Command, name string, dir *string, progress *func(string), keep, asJSON bool) (done func(), err error) {
+	done = func() {}
+	if *dir == "" {
+		tmp, err := os.MkdirTemp("", "liaison-bench-"+name)
+		if err != nil {
+			return nil, err
+		}
+		*dir = tmp
+		if !keep {
+			done = func() { os.RemoveAll(tmp) }
+		}
+	}
+	if !asJSON {
+		*progress = func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), s) }
+	}
+	return done, nil
 }

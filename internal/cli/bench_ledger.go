@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,19 +21,11 @@ func benchLedgerCmd() *cobra.Command {
 			"  integrated within --build-for; if the budget runs out first, entries says the size reached).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.Dir == "" {
-				tmp, err := os.MkdirTemp("", "liaison-bench-ledger-")
-				if err != nil {
-					return err
-				}
-				o.Dir = tmp
-				if !keep {
-					defer os.RemoveAll(tmp)
-				}
+			done, err := benchScratch(cmd, "ledger-", &o.Dir, &o.Progress, keep, asJSON)
+			if err != nil {
+				return err
 			}
-			if !asJSON {
-				o.Progress = func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), s) }
-			}
+			defer done()
 			res, err := ledger.Bench(cmd.Context(), o)
 			if err != nil {
 				return err

@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/spf13/cobra"
 
 	"github.com/liaison-dev/liaison/internal/progress"
@@ -22,19 +19,11 @@ func benchReportCmd() *cobra.Command {
 			"  baseline_seconds: one SQL COUNT(*) GROUP BY over the same rows.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.Dir == "" {
-				tmp, err := os.MkdirTemp("", "liaison-bench-report-")
-				if err != nil {
-					return err
-				}
-				o.Dir = tmp
-				if !keep {
-					defer os.RemoveAll(tmp)
-				}
+			done, err := benchScratch(cmd, "report-", &o.Dir, &o.Progress, keep, asJSON)
+			if err != nil {
+				return err
 			}
-			if !asJSON {
-				o.Progress = func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), s) }
-			}
+			defer done()
 			res, err := progress.BenchReport(cmd.Context(), o)
 			if err != nil {
 				return err
