@@ -179,14 +179,14 @@ func scanHeader(b []byte) (wireHeader, bool) {
 		s.lit(`,"sender":`) && s.str(&w.Sender) &&
 		s.lit(`,"recipients":`) && s.strs(&w.Recipients) &&
 		s.lit(`,"created":`) && s.str(&w.Created) &&
-		(!s.opt(`,"conversation":`) || s.str(&w.Conversation)) &&
-		(!s.opt(`,"in_reply_to":`) || s.str(&w.InReplyTo)) &&
+		(!s.lit(`,"conversation":`) || s.str(&w.Conversation)) &&
+		(!s.lit(`,"in_reply_to":`) || s.str(&w.InReplyTo)) &&
 		s.lit(`,"exercise":`) && s.boolean(&w.Exercise) &&
-		(!s.opt(`,"marking":`) || s.str(&w.Marking)) &&
+		(!s.lit(`,"marking":`) || s.str(&w.Marking)) &&
 		s.lit(`,"sender_key_id":`) && s.str(&w.SenderKeyID) &&
 		s.lit(`,"payload_sha256":`) && s.str(&w.PayloadSHA256) &&
 		s.lit(`,"payload_size":`) && s.integer(&w.PayloadSize) &&
-		(!s.opt(`,"attachments":[`) || s.attachments(&w.Attachments)) &&
+		(!s.lit(`,"attachments":[`) || s.attachments(&w.Attachments)) &&
 		s.lit(`}`) && s.i == len(s.b)
 	return w, ok
 }
@@ -196,7 +196,7 @@ type scanner struct {
 	i int
 }
 
-// lit consumes lit, which must come next.
+// lit consumes lit if it comes next, and reports whether it did.
 func (s *scanner) lit(lit string) bool {
 	if len(s.b)-s.i < len(lit) || string(s.b[s.i:s.i+len(lit)]) != lit {
 		return false
@@ -204,9 +204,6 @@ func (s *scanner) lit(lit string) bool {
 	s.i += len(lit)
 	return true
 }
-
-// opt consumes lit if it comes next.
-func (s *scanner) opt(lit string) bool { return s.lit(lit) }
 
 // str reads a string without escapes or control characters.
 func (s *scanner) str(v *string) bool {

@@ -1,7 +1,6 @@
 package progress
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
@@ -340,8 +339,8 @@ func diffPeriods(name string, got, want *Period) []string {
 	if !got.From.Equal(want.From) || !got.To.Equal(want.To) {
 		out = append(out, name+": period")
 	}
-	out = append(out, diffRows(name+".directions", got.Directions, want.Directions)...)
-	out = append(out, diffRows(name+".requests", got.Requests, want.Requests)...)
+	out = append(out, diffFigures(name+".directions", got.Directions, want.Directions, rowKey)...)
+	out = append(out, diffFigures(name+".requests", got.Requests, want.Requests, rowKey)...)
 	out = append(out, diffFigures(name+".drills", got.Drills, want.Drills, func(f DrillFigures) string { return f.From + "→" + f.To })...)
 	out = append(out, diffFigures(name+".leads", got.Leads, want.Leads, func(f LeadFigures) string { return f.From + "→" + f.To + " " + f.Category })...)
 	out = append(out, diffFigures(name+".intel", got.Intel, want.Intel, func(f IntelFigures) string { return f.From + "→" + f.To + " " + f.Type })...)
@@ -383,42 +382,6 @@ func diffFigures[F any](name string, got, want []F, key func(F) string) []string
 
 func rowKey(f RequestFigures) string {
 	return f.From + "→" + f.To + " " + f.Type + " " + f.Priority + " " + f.Category
-}
-
-func diffRows(name string, got, want []RequestFigures) []string {
-	var out []string
-	w := map[string]RequestFigures{}
-	for _, f := range want {
-		w[rowKey(f)] = f
-	}
-	seen := map[string]bool{}
-	for _, g := range got {
-		k := rowKey(g)
-		seen[k] = true
-		m, ok := w[k]
-		if !ok {
-			out = append(out, fmt.Sprintf("%s[%s]: not in the record", name, k))
-			continue
-		}
-		gb, _ := json.Marshal(figureFields(g))
-		mb, _ := json.Marshal(figureFields(m))
-		if bytes.Equal(gb, mb) {
-			continue
-		}
-		gm, mm := figureFields(g), figureFields(m)
-		for field, gv := range gm {
-			if fmt.Sprint(gv) != fmt.Sprint(mm[field]) {
-				out = append(out, fmt.Sprintf("%s[%s].%s: report %v, record %v", name, k, field, gv, mm[field]))
-			}
-		}
-	}
-	for _, f := range want {
-		if !seen[rowKey(f)] {
-			out = append(out, fmt.Sprintf("%s[%s]: missing from the report", name, rowKey(f)))
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 func figureFields(f any) map[string]any {
