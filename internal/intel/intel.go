@@ -231,20 +231,9 @@ func (s *Service) addIn(ctx context.Context, q store.Queries, actor, collectionI
 			tlp := marking.Effective(o.MarkingRefs)
 			row := store.STIXRow{CollectionID: collectionID, ID: o.ID, Type: o.Type, SpecVersion: o.SpecVersion, Version: o.Version(),
 				Created: o.Created, CreatedByRef: o.CreatedByRef, Revoked: o.Revoked, TLP: int(tlp), DateAdded: dateAdded, Body: o.Raw}
-			row.Latest = isLatest(row, versions)
-			if row.Latest && len(versions) > 0 {
-				if err := q.ClearLatest(ctx, collectionID, o.ID); err != nil {
-					return err
-				}
-				for i := range versions {
-					versions[i].Latest = false
-				}
-				// Rows of this batch not yet inserted lose it too.
-				for i := range rows {
-					if rows[i].ID == o.ID {
-						rows[i].Latest = false
-					}
-				}
+			row.Latest, row.First = isLatest(row, versions), isFirst(row, versions)
+			if err := displace(ctx, q, collectionID, row, versions, rows); err != nil {
+				return err
 			}
 			known[o.ID] = append(versions, row)
 			rows = append(rows, row)
@@ -298,6 +287,45 @@ func orNone(s string) string {
 		return "no created_by_ref"
 	}
 	return s
+}
+
+// displace clears latest and first on the stored versions of row's
+// object, and on the rows of this batch not yet inserted, when row takes
+// them over.
+func displace(ctx context.Context, q store.Queries, collectionID string, row store.STIXRow, versions, batch []store.STIXRow) error {
+	if len(versions) == 0 {
+		return nil
+	}
+	if row.Latest {
+		if err := q.ClearLatest(ctx, collectionID, row.ID); err != nil {
+			return err
+		}
+	}
+	if row.First {
+		if err := q.ClearFirst(ctx, collectionID, row.ID); err != nil {
+			return err
+		}
+	}
+	for i := range versions {
+		versions[i].Latest = versions[i].Latest && !row.Latest
+		versions[i].First = versions[i].First && !row.First
+	}
+	for i := range batch {
+		if batch[i].ID == row.ID {
+			batch[i].Latest = batch[i].Latest && !row.Latest
+			batch[i].First = batch[i].First && !row.First
+		}
+	}
+	return nil
+}
+
+func isFirst(row store.STIXRow, versions []store.STIXRow) bool {
+	for _, v := range versions {
+		if !row.Version.Before(v.Version) {
+			return false
+		}
+	}
+	return true
 }
 
 func isLatest(row store.STIXRow, versions []store.STIXRow) bool {

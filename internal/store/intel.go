@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -28,11 +29,20 @@ type IntelQueries interface {
 	ObjectVersionsIn(ctx context.Context, collectionID string, ids []string) ([]STIXRow, error)
 	// InsertObjects stores object versions in one statement per batch.
 	// Each row's DateAdded must be unique within its collection and later
-	// than any before it; Latest must be set on the newest version, and
-	// the caller clears it on the version it supersedes (ClearLatest).
+	// than any before it; Latest must be set on the newest version and
+	// First on the oldest, and the caller clears them on the versions it
+	// displaces (ClearLatest, ClearFirst). The store does not look up the
+	// versions already stored: the caller does (ObjectVersionsIn, in the
+	// same transaction) and stores each (id, version) once.
 	InsertObjects(ctx context.Context, rows []STIXRow) error
 	// ClearLatest marks the current latest version of id as superseded.
 	ClearLatest(ctx context.Context, collectionID, id string) error
+	// ClearFirst marks the current oldest version of id as no longer the
+	// oldest.
+	ClearFirst(ctx context.Context, collectionID, id string) error
+	// MergeObjectIDs moves the ids of recently added objects into the main
+	// id table (InsertObjects does so on its own when there are many).
+	MergeObjectIDs(ctx context.Context) error
 	// LastDateAdded is the newest date_added of a collection (zero if
 	// empty).
 	LastDateAdded(ctx context.Context, collectionID string) (time.Time, error)
@@ -80,7 +90,9 @@ type STIXRow struct {
 	TLP          int
 	DateAdded    time.Time
 	Latest       bool
-	Body         []byte // nil when a query asked for metadata only
+	// First marks the oldest stored version.
+	First bool
+	Body  []byte // nil when a query asked for metadata only
 }
 
 // Version selections (TAXII 2.1 §3.4.2, match[version]).
@@ -123,7 +135,7 @@ type TAXIIStatus struct {
 // stixCols are the columns of a stored version, body aside. Objects are
 // keyed by their collection's integer key (taxii_collections.seq), which
 // statements look up from the collection id with collectionKey.
-const stixCols = `date_added, id, type, spec_version, version, created, created_by_ref, revoked, tlp, latest`
+const stixCols = `date_added, id, type, spec_version, version, created, created_by_ref, revoked, tlp, latest, earliest`
 
 // collectionKey is the integer key of the collection whose id is bound to
 // it.
@@ -175,21 +187,58 @@ func (q queries) ListGrants(ctx context.Context, collectionID string) ([]Grant, 
 func scanSTIX(r *sql.Rows, collectionID string, withBody bool) (STIXRow, error) {
 	s := STIXRow{CollectionID: collectionID}
 	var version, created, added int64
-	var revoked, latest int
-	dest := []any{&added, &s.ID, &s.Type, &s.SpecVersion, &version, &created, &s.CreatedByRef, &revoked, &s.TLP, &latest}
+	var revoked, latest, first int
+	dest := []any{&added, &s.ID, &s.Type, &s.SpecVersion, &version, &created, &s.CreatedByRef, &revoked, &s.TLP, &latest, &first}
 	if withBody {
 		dest = append(dest, &s.Body)
 	}
 	err := r.Scan(dest...)
 	// Version 0 is an unversioned observable; keep it the zero time.
 	s.Version, s.Created, s.DateAdded = fromMicros(version), fromMicros(created), fromMicros(added)
-	s.Revoked, s.Latest = revoked != 0, latest != 0
+	s.Revoked, s.Latest, s.First = revoked != 0, latest != 0, first != 0
 	return s, err
 }
 
+// idHash is the 64-bit FNV-1a hash of a STIX id: the key of stix_ids and
+// stix_ids_recent. Different ids may share a hash, so every lookup also
+// compares the id itself.
+func idHash(id string) int64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(id); i++ {
+		h ^= uint64(id[i])
+		h *= 1099511628211
+	}
+	return int64(h)
+}
+
+// byIDHash is the condition on stix_objects that selects the objects of
+// a collection whose id hashes to one of n values, through both id tables.
+// Its arguments come from idHashArgs.
+func byIDHash(n int) string {
+	in := "?" + strings.Repeat(", ?", n-1)
+	return `date_added IN (SELECT date_added FROM stix_ids WHERE collection = ` + collectionKey + ` AND h IN (` + in + `)
+		UNION ALL SELECT date_added FROM stix_ids_recent WHERE collection = ` + collectionKey + ` AND h IN (` + in + `))`
+}
+
+// idHashArgs appends byIDHash's arguments for ids to args.
+func idHashArgs(args []any, collectionID string, ids []string) []any {
+	for range 2 {
+		args = append(args, collectionID)
+		for _, id := range ids {
+			args = append(args, idHash(id))
+		}
+	}
+	return args
+}
+
+// objectIDMerge is how many ids stix_ids_recent holds before
+// InsertObjects moves them into stix_ids. The recent table is written at
+// random places, the main one in one ordered pass per merge: a bigger
+// threshold makes merges rarer and every insert dearer.
+const objectIDMerge = 50_000
+
 func (q queries) ObjectVersions(ctx context.Context, collectionID, id string) ([]STIXRow, error) {
-	rows, err := q.query(ctx, `SELECT `+stixCols+` FROM stix_objects WHERE collection = `+collectionKey+` AND id = ? ORDER BY version`, collectionID, id)
-	return collect(rows, err, func(r *sql.Rows) (STIXRow, error) { return scanSTIX(r, collectionID, false) })
+	return q.ObjectVersionsIn(ctx, collectionID, []string{id})
 }
 
 // preparer is a transaction or pool that can prepare a statement.
@@ -227,17 +276,20 @@ func chunked(ctx context.Context, q queries, total, size int, build func(n int) 
 	return nil
 }
 
+// ObjectVersionsIn finds the versions through the hashes of the ids, then
+// keeps the rows whose id is one asked for, ordered by id and version.
 func (q queries) ObjectVersionsIn(ctx context.Context, collectionID string, ids []string) ([]STIXRow, error) {
 	var out []STIXRow
-	build := func(n int) string {
-		return `SELECT ` + stixCols + ` FROM stix_objects WHERE collection = ` + collectionKey + ` AND id IN (?` + strings.Repeat(", ?", n-1) + `) ORDER BY id, version`
+	want := make(map[string]struct{}, len(ids))
+	for _, id := range ids {
+		want[id] = struct{}{}
 	}
-	args := make([]any, 0, min(len(ids), lookupBatch)+1)
+	build := func(n int) string {
+		return `SELECT ` + stixCols + ` FROM stix_objects WHERE collection = ` + collectionKey + ` AND ` + byIDHash(n)
+	}
+	args := make([]any, 0, 2*min(len(ids), lookupBatch)+3)
 	err := chunked(ctx, q, len(ids), lookupBatch, build, func(st *sql.Stmt, text string, lo, hi int) error {
-		args = append(args[:0], collectionID)
-		for _, id := range ids[lo:hi] {
-			args = append(args, id)
-		}
+		args = idHashArgs(append(args[:0], collectionID), collectionID, ids[lo:hi])
 		var rows *sql.Rows
 		var err error
 		if st != nil {
@@ -247,17 +299,28 @@ func (q queries) ObjectVersionsIn(ctx context.Context, collectionID string, ids 
 			rows, err = q.query(ctx, text, args...)
 		}
 		got, err := collect(rows, err, func(r *sql.Rows) (STIXRow, error) { return scanSTIX(r, collectionID, false) })
-		out = append(out, got...)
+		for _, r := range got {
+			if _, ok := want[r.ID]; ok {
+				out = append(out, r)
+			}
+		}
 		return err
+	})
+	slices.SortFunc(out, func(a, b STIXRow) int {
+		if c := strings.Compare(a.ID, b.ID); c != 0 {
+			return c
+		}
+		return a.Version.Compare(b.Version)
 	})
 	return out, err
 }
 
 // lookupBatch bounds the ids of one version lookup; insertBatch the rows
-// of one multi-row INSERT (SQLite allows 32766 parameters; 12 per row).
+// of one multi-row INSERT (SQLite allows 32766 parameters; 13 per row).
 const (
 	lookupBatch = 500
 	insertBatch = 500
+	idBatch     = 1000
 )
 
 func (q queries) InsertObjects(ctx context.Context, rows []STIXRow) error {
@@ -285,35 +348,145 @@ func (q queries) insertObjects(ctx context.Context, rows []STIXRow) error {
 	if q.d.Name == "sqlite" {
 		verb = `INSERT OR FAIL`
 	}
-	build := func(n int) string {
-		var b strings.Builder
-		b.WriteString(verb + ` INTO stix_objects (collection, ` + stixCols + `, body) VALUES `)
-		for i := range n {
-			if i > 0 {
-				b.WriteString(", ")
+	values := func(table string, per int) func(n int) string {
+		row := "(?" + strings.Repeat(", ?", per-1) + ")"
+		return func(n int) string {
+			var b strings.Builder
+			b.WriteString(verb + ` INTO ` + table + ` VALUES `)
+			for i := range n {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(row)
 			}
-			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			return b.String()
 		}
-		return b.String()
 	}
-	args := make([]any, 0, min(len(rows), insertBatch)*12)
-	return chunked(ctx, q, len(rows), insertBatch, build, func(st *sql.Stmt, text string, lo, hi int) error {
-		args = args[:0]
-		for _, s := range rows[lo:hi] {
-			args = append(args, keys[s.CollectionID], micros(s.DateAdded), s.ID, s.Type, s.SpecVersion, micros(s.Version), micros(s.Created),
-				s.CreatedByRef, boolInt(s.Revoked), s.TLP, boolInt(s.Latest), s.Body)
-		}
+	run := func(st *sql.Stmt, text string, args []any) error {
 		if st != nil {
 			_, err := st.ExecContext(ctx, args...)
 			return q.mapErr(err)
 		}
 		_, err := q.exec(ctx, text, args...)
 		return err
+	}
+	args := make([]any, 0, min(len(rows), insertBatch)*13)
+	err := chunked(ctx, q, len(rows), insertBatch, values(`stix_objects (collection, `+stixCols+`, body)`, 13), func(st *sql.Stmt, text string, lo, hi int) error {
+		args = args[:0]
+		for _, s := range rows[lo:hi] {
+			args = append(args, keys[s.CollectionID], micros(s.DateAdded), s.ID, s.Type, s.SpecVersion, micros(s.Version), micros(s.Created),
+				s.CreatedByRef, boolInt(s.Revoked), s.TLP, boolInt(s.Latest), boolInt(s.First), s.Body)
+		}
+		return run(st, text, args)
 	})
+	if err != nil {
+		return err
+	}
+	// The id table's entries in key order, so that each statement moves
+	// through the table in one direction.
+	type idKey struct{ coll, h, added int64 }
+	ks := make([]idKey, len(rows))
+	for i, s := range rows {
+		ks[i] = idKey{keys[s.CollectionID], idHash(s.ID), micros(s.DateAdded)}
+	}
+	slices.SortFunc(ks, func(a, b idKey) int {
+		if a.coll != b.coll {
+			return cmp.Compare(a.coll, b.coll)
+		}
+		return cmp.Compare(a.h, b.h)
+	})
+	args = args[:0]
+	err = chunked(ctx, q, len(ks), idBatch, values(`stix_ids_recent (collection, h, date_added)`, 3), func(st *sql.Stmt, text string, lo, hi int) error {
+		args = args[:0]
+		for _, k := range ks[lo:hi] {
+			args = append(args, k.coll, k.h, k.added)
+		}
+		return run(st, text, args)
+	})
+	if err != nil {
+		return err
+	}
+	var recent int
+	if err := q.row(ctx, `SELECT COUNT(*) FROM stix_ids_recent`).Scan(&recent); err != nil {
+		return q.mapErr(err)
+	}
+	if recent >= objectIDMerge {
+		return q.mergeObjectIDs(ctx)
+	}
+	return nil
+}
+
+// fillObjectIDs indexes the objects stored before the id tables existed
+// (migration 012), in key order.
+func fillObjectIDs(ctx context.Context, tx *sql.Tx, d Dialect) error {
+	rows, err := tx.QueryContext(ctx, `SELECT collection, id, date_added FROM stix_objects`)
+	if err != nil {
+		return err
+	}
+	var ks [][3]int64
+	for rows.Next() {
+		var k [3]int64
+		var id string
+		if err := rows.Scan(&k[0], &id, &k[2]); err != nil {
+			rows.Close()
+			return err
+		}
+		k[1] = idHash(id)
+		ks = append(ks, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	slices.SortFunc(ks, func(a, b [3]int64) int {
+		for i := range a {
+			if c := cmp.Compare(a[i], b[i]); c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
+	for lo := 0; lo < len(ks); lo += idBatch {
+		chunk := ks[lo:min(len(ks), lo+idBatch)]
+		args := make([]any, 0, 3*len(chunk))
+		for _, k := range chunk {
+			args = append(args, k[0], k[1], k[2])
+		}
+		q := `INSERT INTO stix_ids (collection, h, date_added) VALUES (?, ?, ?)` + strings.Repeat(", (?, ?, ?)", len(chunk)-1)
+		if _, err := tx.ExecContext(ctx, d.Rebind(q), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (q queries) MergeObjectIDs(ctx context.Context) error {
+	return q.atomic(ctx, func(q queries) error { return q.mergeObjectIDs(ctx) })
+}
+
+func (q queries) mergeObjectIDs(ctx context.Context) error {
+	if _, err := q.exec(ctx, `INSERT INTO stix_ids (collection, h, date_added)
+		SELECT collection, h, date_added FROM stix_ids_recent ORDER BY collection, h, date_added`); err != nil {
+		return err
+	}
+	_, err := q.exec(ctx, `DELETE FROM stix_ids_recent`)
+	return err
 }
 
 func (q queries) ClearLatest(ctx context.Context, collectionID, id string) error {
-	_, err := q.exec(ctx, `UPDATE stix_objects SET latest = 0 WHERE collection = `+collectionKey+` AND id = ? AND latest = 1`, collectionID, id)
+	return q.clearFlag(ctx, "latest", collectionID, id)
+}
+
+func (q queries) ClearFirst(ctx context.Context, collectionID, id string) error {
+	return q.clearFlag(ctx, "earliest", collectionID, id)
+}
+
+// clearFlag sets a flag column (latest, earliest) to 0 on every version
+// of id.
+func (q queries) clearFlag(ctx context.Context, col, collectionID, id string) error {
+	args := idHashArgs([]any{collectionID}, collectionID, []string{id})
+	_, err := q.exec(ctx, `UPDATE stix_objects SET `+col+` = 0 WHERE collection = `+collectionKey+` AND `+byIDHash(1)+
+		` AND id = ? AND `+col+` = 1`, append(args, id)...)
 	return err
 }
 
@@ -339,6 +512,10 @@ func (q queries) QueryObjects(ctx context.Context, f STIXFilter) ([]STIXRow, err
 			args = append(args, v)
 		}
 	}
+	if len(f.IDs) > 0 {
+		where = append(where, byIDHash(len(f.IDs)))
+		args = idHashArgs(args, f.CollectionID, f.IDs)
+	}
 	in("id", f.IDs)
 	in("type", f.Types)
 	// "all" overrides every other selection; otherwise a version matches
@@ -350,7 +527,7 @@ func (q queries) QueryObjects(ctx context.Context, f STIXFilter) ([]STIXRow, err
 			case VersionLast:
 				vs = append(vs, "latest = 1")
 			case VersionFirst:
-				vs = append(vs, "version = (SELECT MIN(f.version) FROM stix_objects f WHERE f.collection = stix_objects.collection AND f.id = stix_objects.id)")
+				vs = append(vs, "earliest = 1")
 			}
 		}
 		for _, t := range f.VersionTimes {
@@ -377,26 +554,63 @@ func (q queries) QueryObjects(ctx context.Context, f STIXFilter) ([]STIXRow, err
 }
 
 func (q queries) DeleteObject(ctx context.Context, collectionID, id string, versions []time.Time) (int64, error) {
-	query := `DELETE FROM stix_objects WHERE collection = ` + collectionKey + ` AND id = ?`
-	args := []any{collectionID, id}
-	if len(versions) > 0 {
-		query += " AND version IN (?" + strings.Repeat(", ?", len(versions)-1) + ")"
-		for _, v := range versions {
-			args = append(args, micros(v))
-		}
-	}
-	res, err := q.exec(ctx, query, args...)
+	var n int64
+	err := q.atomic(ctx, func(q queries) error {
+		var err error
+		n, err = q.deleteObject(ctx, collectionID, id, versions)
+		return err
+	})
+	return n, err
+}
+
+func (q queries) deleteObject(ctx context.Context, collectionID, id string, versions []time.Time) (int64, error) {
+	stored, err := q.ObjectVersions(ctx, collectionID, id)
 	if err != nil {
 		return 0, err
 	}
-	n, err := res.RowsAffected()
-	if err != nil || n == 0 {
-		return n, err
+	var gone, kept []STIXRow
+	for _, r := range stored {
+		if len(versions) == 0 || slices.ContainsFunc(versions, r.Version.Equal) {
+			gone = append(gone, r)
+		} else {
+			kept = append(kept, r)
+		}
 	}
-	// Whatever version now is newest becomes the latest again.
-	_, err = q.exec(ctx, `UPDATE stix_objects SET latest = 1 WHERE collection = `+collectionKey+` AND id = ?
-		AND version = (SELECT MAX(version) FROM stix_objects WHERE collection = `+collectionKey+` AND id = ?)`, collectionID, id, collectionID, id)
-	return n, err
+	if len(gone) == 0 {
+		return 0, nil
+	}
+	added := make([]any, len(gone))
+	for i, r := range gone {
+		added[i] = micros(r.DateAdded)
+	}
+	list := "?" + strings.Repeat(", ?", len(gone)-1)
+	h := idHash(id)
+	for _, del := range []struct {
+		sql  string
+		args []any
+	}{
+		{`DELETE FROM stix_objects WHERE collection = ` + collectionKey + ` AND date_added IN (` + list + `)`, append([]any{collectionID}, added...)},
+		{`DELETE FROM stix_ids WHERE collection = ` + collectionKey + ` AND h = ? AND date_added IN (` + list + `)`, append([]any{collectionID, h}, added...)},
+		{`DELETE FROM stix_ids_recent WHERE collection = ` + collectionKey + ` AND h = ? AND date_added IN (` + list + `)`, append([]any{collectionID, h}, added...)},
+	} {
+		if _, err := q.exec(ctx, del.sql, del.args...); err != nil {
+			return 0, err
+		}
+	}
+	// Whatever versions now are newest and oldest become latest and first
+	// (ObjectVersions returns them oldest first).
+	if len(kept) > 0 {
+		for _, set := range []struct {
+			col string
+			row STIXRow
+		}{{"latest", kept[len(kept)-1]}, {"earliest", kept[0]}} {
+			if _, err := q.exec(ctx, `UPDATE stix_objects SET `+set.col+` = 1 WHERE collection = `+collectionKey+` AND date_added = ?`,
+				collectionID, micros(set.row.DateAdded)); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return int64(len(gone)), nil
 }
 
 func (q queries) CreateTAXIIStatus(ctx context.Context, s TAXIIStatus) error {

@@ -73,6 +73,12 @@ func Migrate(ctx context.Context, db *sql.DB, d Dialect, ms []Migration, lock st
 	return nil
 }
 
+// afterMigration holds the part of a migration that SQL cannot express,
+// run in the migration's transaction after its SQL, by file name.
+var afterMigration = map[string]func(ctx context.Context, tx *sql.Tx, d Dialect) error{
+	"012_stix_ids": fillObjectIDs,
+}
+
 func applyMigration(ctx context.Context, db *sql.DB, d Dialect, m Migration, lock string) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
@@ -93,6 +99,11 @@ func applyMigration(ctx context.Context, db *sql.DB, d Dialect, m Migration, loc
 	}
 	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return fmt.Errorf("store: migration %d_%s: %w", m.Version, m.Name, err)
+	}
+	if after := afterMigration[fmt.Sprintf("%03d_%s", m.Version, m.Name)]; after != nil {
+		if err := after(ctx, tx, d); err != nil {
+			return fmt.Errorf("store: migration %d_%s: %w", m.Version, m.Name, err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, d.Rebind(`INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)`),
 		m.Version, m.Name, time.Now().UnixMicro()); err != nil {

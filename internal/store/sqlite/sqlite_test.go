@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"database/sql"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,5 +52,49 @@ func TestRefusesNewerSchema(t *testing.T) {
 	s.Close()
 	if _, err := Open(t.Context(), Config{Path: path}); err == nil || !strings.Contains(err.Error(), "newer than this binary") {
 		t.Fatalf("Open on a newer schema = %v", err)
+	}
+}
+
+// TestMigrationIndexesStoredObjects opens a database holding STIX objects
+// stored under schema 11 and finds them by id after migration 12, which
+// moved id lookups to the hashed id tables.
+func TestMigrationIndexesStoredObjects(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "liaison.db")
+	db, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Migrate(ctx, db, Dialect, ms[:11], ""); err != nil {
+		t.Fatal(err)
+	}
+	const coll = "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
+	for _, q := range []string{
+		`INSERT INTO taxii_collections (id, title, description, alias, created) VALUES ('` + coll + `', 'Old', '', '', 0)`,
+		`INSERT INTO stix_objects (collection, date_added, id, type, spec_version, version, created, created_by_ref, revoked, tlp, latest, body)
+			VALUES (1, 10, 'indicator--a', 'indicator', '2.1', 2, 1, '', 0, 0, 0, '{}'),
+			       (1, 11, 'indicator--a', 'indicator', '2.1', 5, 1, '', 0, 0, 1, '{}'),
+			       (1, 12, 'malware--b', 'malware', '2.1', 3, 3, '', 0, 0, 1, '{}')`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s, err := Open(ctx, Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.ObjectVersionsIn(ctx, coll, []string{"indicator--a", "malware--b", "malware--c"})
+	if err != nil || len(got) != 3 {
+		t.Fatalf("ObjectVersionsIn after migration = %+v, %v", got, err)
+	}
+	if !got[0].First || got[1].First || !got[1].Latest || !got[2].First {
+		t.Fatalf("first and latest after migration: %+v", got)
 	}
 }

@@ -32,9 +32,9 @@ func testIntel(t *testing.T, s *store.SQL) {
 	// Three versions of one indicator and one observable, added in order.
 	v := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Hour) }
 	rows := []store.STIXRow{
-		{ID: "indicator--a", Type: "indicator", Version: v(0), Created: v(0), DateAdded: v(10)},
+		{ID: "indicator--a", Type: "indicator", Version: v(0), Created: v(0), DateAdded: v(10), First: true},
 		{ID: "indicator--a", Type: "indicator", Version: v(1), Created: v(0), DateAdded: v(11)},
-		{ID: "ipv4-addr--b", Type: "ipv4-addr", DateAdded: v(12), Latest: true},
+		{ID: "ipv4-addr--b", Type: "ipv4-addr", DateAdded: v(12), Latest: true, First: true},
 		{ID: "indicator--a", Type: "indicator", Version: v(2), Created: v(0), DateAdded: v(13), Latest: true, TLP: 4},
 	}
 	for i := range rows {
@@ -44,13 +44,13 @@ func testIntel(t *testing.T, s *store.SQL) {
 		t.Fatal(err)
 	}
 	if err := s.InsertObjects(ctx, rows[:1]); !errors.Is(err, store.ErrConflict) {
-		t.Fatalf("duplicate version: %v", err)
+		t.Fatalf("a second row at the same date_added: %v", err)
 	}
 	if last, err := s.LastDateAdded(ctx, c.ID); err != nil || !last.Equal(v(13)) {
 		t.Fatalf("LastDateAdded = %v, %v", last, err)
 	}
 	vs, err := s.ObjectVersions(ctx, c.ID, "indicator--a")
-	if err != nil || len(vs) != 3 || !vs[2].Latest || vs[2].TLP != 4 || vs[0].Body != nil {
+	if err != nil || len(vs) != 3 || !vs[2].Latest || !vs[0].First || vs[2].TLP != 4 || vs[0].Body != nil {
 		t.Fatalf("ObjectVersions = %+v, %v", vs, err)
 	}
 	cases := []struct {
@@ -87,15 +87,38 @@ func testIntel(t *testing.T, s *store.SQL) {
 			}
 		}
 	}
-	// Deleting the latest version makes the previous one latest again.
-	if n, err := s.DeleteObject(ctx, c.ID, "indicator--a", []time.Time{v(2)}); err != nil || n != 1 {
+	// The ids move to the main id table; a version added after that is
+	// found together with the older ones.
+	if err := s.MergeObjectIDs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	newer := store.STIXRow{CollectionID: c.ID, ID: "indicator--a", Type: "indicator", SpecVersion: "2.1", Version: v(3), Created: v(0),
+		DateAdded: v(14), Latest: true, Body: []byte(`{"n":4}`)}
+	if err := s.ClearLatest(ctx, c.ID, newer.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.InsertObjects(ctx, []store.STIXRow{newer}); err != nil {
+		t.Fatal(err)
+	}
+	if vs, err := s.ObjectVersions(ctx, c.ID, "indicator--a"); err != nil || len(vs) != 4 || !vs[3].Latest || vs[2].Latest {
+		t.Fatalf("versions across both id tables = %+v, %v", vs, err)
+	}
+	if got, err := s.QueryObjects(ctx, store.STIXFilter{CollectionID: c.ID, IDs: []string{"indicator--a"}, Versions: []string{store.VersionFirst, store.VersionLast}}); err != nil || len(got) != 2 {
+		t.Fatalf("first and last by id = %+v, %v", got, err)
+	}
+	// Deleting the newest and the oldest versions (one in each id table)
+	// makes the remaining ones latest and first.
+	if n, err := s.DeleteObject(ctx, c.ID, "indicator--a", []time.Time{v(3), v(0)}); err != nil || n != 2 {
 		t.Fatalf("DeleteObject = %d, %v", n, err)
 	}
-	if vs, _ := s.ObjectVersions(ctx, c.ID, "indicator--a"); len(vs) != 2 || !vs[1].Latest {
+	if vs, _ := s.ObjectVersions(ctx, c.ID, "indicator--a"); len(vs) != 2 || !vs[1].Latest || !vs[0].First || !vs[1].Version.Equal(v(2)) {
 		t.Fatalf("after delete: %+v", vs)
 	}
 	if n, err := s.DeleteObject(ctx, c.ID, "indicator--a", nil); err != nil || n != 2 {
 		t.Fatalf("delete all = %d, %v", n, err)
+	}
+	if n, err := s.DeleteObject(ctx, c.ID, "indicator--a", nil); err != nil || n != 0 {
+		t.Fatalf("delete again = %d, %v", n, err)
 	}
 	testIntelBulk(t, s)
 	st := store.TAXIIStatus{ID: "2d086da7-4bdc-4f91-900e-d77486753710", CollectionID: c.ID, Requested: t0, Total: 2, Success: 1, Failure: 1, Detail: []byte(`{}`)}
@@ -108,9 +131,9 @@ func testIntel(t *testing.T, s *store.SQL) {
 }
 
 // testIntelBulk stores more rows than one statement takes, in a second
-// collection: a duplicate anywhere refuses the whole call, the lookups and
-// pages see only their own collection, and keyset pages cover every row
-// once in date_added order.
+// collection: a conflict anywhere (two rows at one date_added) refuses the
+// whole call, the lookups and pages see only their own collection, and
+// keyset pages cover every row once in date_added order.
 func testIntelBulk(t *testing.T, s *store.SQL) {
 	ctx := t.Context()
 	c := store.Collection{ID: "5a0d0bd5-3c5f-4b0e-9f43-4f1f3c1e0b77", Title: "Bulk", Created: t0}
@@ -126,7 +149,7 @@ func testIntelBulk(t *testing.T, s *store.SQL) {
 			DateAdded: t0.Add(time.Duration(i) * time.Microsecond), Latest: true, Body: []byte(fmt.Sprintf(`{"i":%d}`, i))}
 	}
 	dup := append(rows[:n:n], rows[700])
-	dup[n].DateAdded = t0.Add(time.Hour)
+	dup[n].ID = "indicator--ffffffff-0000-4000-8000-000000000000"
 	if err := s.InsertObjects(ctx, dup); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("bulk insert with a duplicate: %v", err)
 	}
