@@ -20,6 +20,12 @@ func (p *Parser) ParseObjects(r io.Reader, limit int64) ([]*Object, []error, err
 	if int64(len(b)) > limit {
 		return nil, nil, fmt.Errorf("%w: larger than %d bytes", ErrMalformed, limit)
 	}
+	return p.ParseBundle(b)
+}
+
+// ParseBundle is ParseObjects for input already in memory. The objects'
+// Raw bytes are slices of b, which the caller must not change afterwards.
+func (p *Parser) ParseBundle(b []byte) ([]*Object, []error, error) {
 	raws, err := splitObjects(b)
 	if err != nil {
 		return nil, nil, err

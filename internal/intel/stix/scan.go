@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // A small JSON walker for input that validJSON has already accepted. It
@@ -155,8 +156,14 @@ func decodeString(raw []byte) (string, error) {
 		return "", errors.New("not a string")
 	}
 	inner := raw[1 : len(raw)-1]
+	if len(inner) == 0 {
+		return "", nil
+	}
 	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
-		return string(inner), nil
+		// The string shares the input's memory instead of copying it:
+		// the parsed Object keeps the input (Raw) anyway, and the
+		// parser's callers never change it (see Parser).
+		return unsafe.String(&inner[0], len(inner)), nil
 	}
 	var s string
 	err := json.Unmarshal(raw, &s)

@@ -164,7 +164,9 @@ func FormatTimestamp(t time.Time) string {
 // pattern package provides one. Nil accepts any non-empty pattern.
 type PatternChecker func(pattern string) error
 
-// Parser validates objects.
+// Parser validates objects. The strings of a parsed Object share memory
+// with the input bytes, like its Raw: the input must not change after it
+// is parsed.
 type Parser struct {
 	CheckPattern PatternChecker
 }
