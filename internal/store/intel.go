@@ -323,6 +323,15 @@ const (
 	idBatch     = 1000
 )
 
+// insertVerb is INSERT OR FAIL on SQLite (see insertObjects), INSERT
+// elsewhere.
+func (q queries) insertVerb() string {
+	if q.d.Name == "sqlite" {
+		return `INSERT OR FAIL`
+	}
+	return `INSERT`
+}
+
 func (q queries) InsertObjects(ctx context.Context, rows []STIXRow) error {
 	return q.atomic(ctx, func(q queries) error { return q.insertObjects(ctx, rows) })
 }
@@ -344,10 +353,7 @@ func (q queries) insertObjects(ctx context.Context, rows []STIXRow) error {
 		}
 		keys[r.CollectionID] = k
 	}
-	verb := `INSERT`
-	if q.d.Name == "sqlite" {
-		verb = `INSERT OR FAIL`
-	}
+	verb := q.insertVerb()
 	values := func(table string, per int) func(n int) string {
 		row := "(?" + strings.Repeat(", ?", per-1) + ")"
 		return func(n int) string {
@@ -464,8 +470,10 @@ func (q queries) MergeObjectIDs(ctx context.Context) error {
 	return q.atomic(ctx, func(q queries) error { return q.mergeObjectIDs(ctx) })
 }
 
+// mergeObjectIDs runs in a transaction; INSERT OR FAIL for the reason
+// given at insertObjects.
 func (q queries) mergeObjectIDs(ctx context.Context) error {
-	if _, err := q.exec(ctx, `INSERT INTO stix_ids (collection, h, date_added)
+	if _, err := q.exec(ctx, q.insertVerb()+` INTO stix_ids (collection, h, date_added)
 		SELECT collection, h, date_added FROM stix_ids_recent ORDER BY collection, h, date_added`); err != nil {
 		return err
 	}
