@@ -45,6 +45,13 @@ type SQL struct {
 	closers     []func() error
 }
 
+// OnCommit registers f to run after every committed write, in the
+// writer's goroutine; f must not block. SQLite uses it to wake its
+// background checkpointer.
+func (s *SQL) OnCommit(f func()) {
+	s.committed = f
+}
+
 // maxPrepared bounds each pool's statement cache. Statements built with a
 // variable number of rows or list items would otherwise grow it without
 // end; past the bound they run unprepared.
@@ -193,6 +200,9 @@ func (s *SQL) inTx(ctx context.Context, fn func(q queries) error) (err error) {
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	if s.committed != nil {
+		s.committed()
+	}
 	return nil
 }
 
@@ -204,6 +214,9 @@ type queries struct {
 	// statement caches of the pools behind w and r (nil: run the text).
 	tx     *sql.Tx
 	wc, rc *preparedCache
+	// committed, outside a transaction, runs after each statement that
+	// wrote (see SQL.OnCommit).
+	committed func()
 }
 
 // prepared returns query prepared for the pool of c, bound to the
@@ -219,11 +232,16 @@ func (q queries) prepared(ctx context.Context, c *preparedCache, query string) *
 
 func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	query = q.d.Rebind(query)
+	var res sql.Result
+	var err error
 	if st := q.prepared(ctx, q.wc, query); st != nil {
-		res, err := st.ExecContext(ctx, args...)
-		return res, q.mapErr(err)
+		res, err = st.ExecContext(ctx, args...)
+	} else {
+		res, err = q.w.ExecContext(ctx, query, args...)
 	}
-	res, err := q.w.ExecContext(ctx, query, args...)
+	if err == nil && q.tx == nil && q.committed != nil {
+		q.committed()
+	}
 	return res, q.mapErr(err)
 }
 

@@ -98,3 +98,36 @@ func TestMigrationIndexesStoredObjects(t *testing.T) {
 		t.Fatalf("first and latest after migration: %+v", got)
 	}
 }
+
+// TestPageSize checks that a new database gets 16 KiB pages and that an
+// existing one keeps the page size it was made with.
+func TestPageSize(t *testing.T) {
+	ctx := t.Context()
+	pageSize := func(path string) int {
+		s, err := Open(ctx, Config{Path: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		var n int
+		if err := s.DB().QueryRowContext(ctx, `PRAGMA page_size`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := pageSize(filepath.Join(t.TempDir(), "new.db")); n != 16384 {
+		t.Errorf("new database: page size %d, want 16384", n)
+	}
+	old := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+old+"?_pragma=page_size(4096)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`PRAGMA journal_mode=WAL`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if n := pageSize(old); n != 4096 {
+		t.Errorf("existing database: page size %d, want 4096 as it was made", n)
+	}
+}
