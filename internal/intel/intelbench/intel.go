@@ -123,12 +123,19 @@ func RunIntel(ctx context.Context, o IntelOptions) (IntelResult, error) {
 	if err != nil {
 		return res, err
 	}
-	// Parsing and storing overlap, as they do when several TAXII clients
-	// post at once: batches are validated on one goroutine while the
-	// previous batch commits through the single writer. The clock runs
-	// from the first validation to the last commit; generating the feed is
-	// not part of ingest and happens before each batch's clock starts.
+	// The feed is generated before the clock starts (it is what TAXII
+	// clients would send, not part of ingest). Parsing and storing then
+	// overlap, as they do when several clients post at once: batches are
+	// validated on one goroutine while the previous batch commits through
+	// the single writer. The clock runs from the first validation to the
+	// last commit.
 	const batch = 10_000
+	var feed [][]byte
+	for done, seed := 0, uint64(1000); done < o.Collection; seed++ {
+		k := min(batch, o.Collection-done)
+		feed = append(feed, Bundle(k, seed))
+		done += k
+	}
 	type parsed struct {
 		objs []*stix.Object
 		took time.Duration
@@ -139,9 +146,8 @@ func RunIntel(ctx context.Context, o IntelOptions) (IntelResult, error) {
 	defer stop()
 	go func() {
 		defer close(batches)
-		for done, seed := 0, uint64(1000); done < o.Collection; seed++ {
-			k := min(batch, o.Collection-done)
-			b := Bundle(k, seed)
+		for i, b := range feed {
+			feed[i] = nil // the batch's objects hold it until they are stored
 			start := time.Now()
 			objs, rejected, err := n.Intel.Parser.ParseBundle(b)
 			if err == nil && len(rejected) > 0 {
@@ -152,7 +158,6 @@ func RunIntel(ctx context.Context, o IntelOptions) (IntelResult, error) {
 			case <-pctx.Done():
 				return
 			}
-			done += k
 		}
 	}()
 	var first time.Time
