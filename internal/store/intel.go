@@ -276,20 +276,34 @@ func chunked(ctx context.Context, q queries, total, size int, build func(n int) 
 	return nil
 }
 
-// ObjectVersionsIn finds the versions through the hashes of the ids, then
-// keeps the rows whose id is one asked for, ordered by id and version.
+// ObjectVersionsIn finds the versions through the hashes of the ids, in
+// hash order so that each statement's probes walk the id tables in one
+// direction, then keeps the rows whose id is one asked for, ordered by id
+// and version.
 func (q queries) ObjectVersionsIn(ctx context.Context, collectionID string, ids []string) ([]STIXRow, error) {
-	var out []STIXRow
 	want := make(map[string]struct{}, len(ids))
+	hs := make([]int64, 0, len(ids))
 	for _, id := range ids {
-		want[id] = struct{}{}
+		if _, ok := want[id]; !ok {
+			want[id] = struct{}{}
+			hs = append(hs, idHash(id))
+		}
 	}
+	slices.Sort(hs)
+	hs = slices.Compact(hs)
 	build := func(n int) string {
 		return `SELECT ` + stixCols + ` FROM stix_objects WHERE collection = ` + collectionKey + ` AND ` + byIDHash(n)
 	}
-	args := make([]any, 0, 2*min(len(ids), lookupBatch)+3)
-	err := chunked(ctx, q, len(ids), lookupBatch, build, func(st *sql.Stmt, text string, lo, hi int) error {
-		args = idHashArgs(append(args[:0], collectionID), collectionID, ids[lo:hi])
+	var out []STIXRow
+	args := make([]any, 0, 2*min(len(hs), lookupBatch)+3)
+	err := chunked(ctx, q, len(hs), lookupBatch, build, func(st *sql.Stmt, text string, lo, hi int) error {
+		args = append(args[:0], collectionID)
+		for range 2 {
+			args = append(args, collectionID)
+			for _, h := range hs[lo:hi] {
+				args = append(args, h)
+			}
+		}
 		var rows *sql.Rows
 		var err error
 		if st != nil {
