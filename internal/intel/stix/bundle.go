@@ -30,10 +30,11 @@ func (p *Parser) ParseBundle(b []byte) ([]*Object, []error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var objs []*Object
+	objs := make([]*Object, 0, len(raws))
 	var errs []error
+	scratch := make(props, 0, 32)
 	for i, raw := range raws {
-		o, err := p.parseValid(raw, i)
+		o, err := p.parseValid(raw, i, &scratch)
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -181,13 +181,19 @@ func (p *Parser) parse(raw []byte, index int) (*Object, error) {
 	if !validJSON(raw) {
 		return nil, &Error{Index: index, Msg: "not valid JSON"}
 	}
-	return p.parseValid(raw, index)
+	return p.parseValid(raw, index, nil)
 }
 
-// parseValid validates an object already known to be valid JSON.
-func (p *Parser) parseValid(raw []byte, index int) (*Object, error) {
-	var buf [24]prop
-	ps, err := members(raw, buf[:0])
+// parseValid validates an object already known to be valid JSON. scratch
+// holds the object's members while it is validated; a caller parsing many
+// objects passes the same one each time instead of allocating one per
+// object (nothing the Object keeps points into it).
+func (p *Parser) parseValid(raw []byte, index int, scratch *props) (*Object, error) {
+	if scratch == nil {
+		scratch = new(props)
+	}
+	ps, err := members(raw, (*scratch)[:0])
+	*scratch = ps
 	if err != nil {
 		return nil, &Error{Index: index, Msg: "not a JSON object: " + err.Error()}
 	}
