@@ -118,6 +118,16 @@ func (s *Service) receiveEvents(ctx context.Context, q store.Queries, d federati
 	if len(fresh) == 0 {
 		return nil
 	}
+	// Files are never forwarded, so a party that another participant
+	// brings in gets this party's files from here, after the history it
+	// may have (whichever envelope reaches it first then finds the case).
+	for _, e := range fresh {
+		if e.Kind == KindJoin && e.Info.Party != s.Party && s.Federation != nil {
+			if err := s.sendHistory(ctx, q, l, e.Info.Party, false); err != nil {
+				return err
+			}
+		}
+	}
 	if err := s.correlate(ctx, q, l, fresh); err != nil {
 		return err
 	}

@@ -250,7 +250,7 @@ func (s *Service) enqueue(ctx context.Context, q store.Queries, l *loaded, evs [
 				continue
 			}
 			if e.Kind == KindJoin && e.Info.Party == p {
-				if err := s.sendHistory(ctx, q, l, p); err != nil {
+				if err := s.sendHistory(ctx, q, l, p, true); err != nil {
 					return err
 				}
 				continue
@@ -311,17 +311,27 @@ func (s *Service) ownFile(e *Event) bool {
 
 // sendHistory gives a joining party the timeline it may have, then this
 // party's own files, each with its item (the timeline first: its join
-// event is what lets the joining party accept the rest).
-func (s *Service) sendHistory(ctx context.Context, q store.Queries, l *loaded, p string) error {
+// event is what lets the joining party accept the rest). When this party
+// brought p in (chose) it gives p its own items whatever their handling;
+// when another participant did, p gets from here only what it may hold
+// without asking (State.Reached), and nothing unless there is a file to
+// give, since the other participant sends the timeline.
+func (s *Service) sendHistory(ctx context.Context, q store.Queries, l *loaded, p string, chose bool) error {
 	var evs []Event
 	var files []*Event
+	mayHave := func(e *Event) bool { return chose || e.Kind != KindItem || l.st.Reached(e.Item, p) }
 	for i := range l.events {
 		switch e := &l.events[i]; {
 		case s.ownFile(e):
-			files = append(files, e)
-		case s.forwardable(&l.st, e, p):
+			if mayHave(e) {
+				files = append(files, e)
+			}
+		case s.forwardable(&l.st, e, p) && mayHave(e):
 			evs = append(evs, *e)
 		}
+	}
+	if !chose && len(files) == 0 {
+		return nil
 	}
 	for len(evs) > 0 {
 		n := min(len(evs), MaxWireEvents)
@@ -518,7 +528,7 @@ func (s *Service) open(ctx context.Context, p *auth.Principal, in OpenInput, cou
 		if s.Federation != nil {
 			if others := slices.DeleteFunc(slices.Clone(parties), func(x string) bool { return x == s.Party }); len(others) > 0 {
 				for _, o := range others {
-					if err := s.sendHistory(ctx, q, l, o); err != nil {
+					if err := s.sendHistory(ctx, q, l, o, true); err != nil {
 						return err
 					}
 				}

@@ -171,19 +171,29 @@ func TestJointCasesAcrossThreeNodes(t *testing.T) {
 	})
 
 	t.Run("onward sharing needs the originator's permission", func(t *testing.T) {
-		// A file CN added before EU joins goes to EU with CN's history.
+		// Files CN and US added before EU joins go to EU: CN's with the
+		// history CN sends, US's from US when it sees the join (files
+		// are never forwarded, so only their originator can send them).
 		notes := "mixer operator notes\n"
 		if _, err := cn.AddAttachment(ctx, officer("CN"), c.ID, "mixer-notes.txt", handling, strings.NewReader(notes)); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := us.AddAttachment(ctx, officer("US"), c.ID, "payout-ledger.csv", handling, strings.NewReader("tx,amount\n")); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "CN holds US's file", func() bool {
+			v, _ := cn.Get(ctx, officer("CN"), c.ID)
+			return slices.ContainsFunc(v.Attachments, func(a store.CaseAttachment) bool { return a.Name == "payout-ledger.csv" })
+		})
 		if _, err := cn.AddParticipant(ctx, officer("CN"), c.ID, "EU"); err != nil {
 			t.Fatal(err)
 		}
 		var atEU casework.View
-		eventually(t, "EU joins with the shareable history and CN's file", func() bool {
+		eventually(t, "EU joins with the shareable history and both parties' files", func() bool {
 			atEU, err = eu.Get(ctx, officer("EU"), c.ID)
 			return err == nil && hasItem(atEU, "bc1qa5wkgaew2dkv56kfvj49j0av5nml45x9ek9hz6") &&
-				slices.ContainsFunc(atEU.Attachments, func(a store.CaseAttachment) bool { return a.Name == "mixer-notes.txt" })
+				slices.ContainsFunc(atEU.Attachments, func(a store.CaseAttachment) bool { return a.Name == "mixer-notes.txt" }) &&
+				slices.ContainsFunc(atEU.Attachments, func(a store.CaseAttachment) bool { return a.Name == "payout-ledger.csv" })
 		})
 		i := slices.IndexFunc(atEU.Attachments, func(a store.CaseAttachment) bool { return a.Name == "mixer-notes.txt" })
 		_, rc, err := eu.OpenAttachment(ctx, officer("EU"), c.ID, atEU.Attachments[i].ID)
