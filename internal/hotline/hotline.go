@@ -32,6 +32,7 @@ import (
 	"github.com/liaison-dev/liaison/internal/federation"
 	"github.com/liaison-dev/liaison/internal/request"
 	"github.com/liaison-dev/liaison/internal/store"
+	"github.com/liaison-dev/liaison/internal/validation"
 )
 
 // Envelope types.
@@ -103,16 +104,20 @@ func (s *Service) now() time.Time { return s.Clock.Now().UTC().Truncate(time.Mic
 
 // CallView is a call as users see it.
 type CallView struct {
-	ID        string    `json:"id"`
-	RequestID string    `json:"request_id,omitempty"`
-	Peer      string    `json:"peer"`
-	Direction string    `json:"direction"` // in: we were rung; out: we rang the peer
-	Drill     bool      `json:"drill"`
-	Reason    string    `json:"reason"`
-	Started   time.Time `json:"started"`
-	AckDue    time.Time `json:"ack_due"`
-	Acked     time.Time `json:"acked,omitzero"`
-	AckedBy   string    `json:"acked_by,omitempty"`
+	ID        string `json:"id"`
+	RequestID string `json:"request_id,omitempty"`
+	Peer      string `json:"peer"`
+	Direction string `json:"direction"` // in: we were rung; out: we rang the peer
+	Drill     bool   `json:"drill"`
+	Reason    string `json:"reason"`
+	// ReasonCode and ReasonParams are Reason as a message code and its
+	// parameters (absent on calls recorded before they existed).
+	ReasonCode   string            `json:"reason_code,omitempty"`
+	ReasonParams validation.Params `json:"reason_params,omitempty"`
+	Started      time.Time         `json:"started"`
+	AckDue       time.Time         `json:"ack_due"`
+	Acked        time.Time         `json:"acked,omitzero"`
+	AckedBy      string            `json:"acked_by,omitempty"`
 	// TimeToAck is how long acknowledgement took (zero while open).
 	TimeToAck time.Duration `json:"time_to_ack"`
 	// TimeToAckText is TimeToAck for people ("4m12s").
@@ -125,7 +130,8 @@ type CallView struct {
 
 // ViewOf describes a stored call.
 func ViewOf(c store.HotlineCall) CallView {
-	v := CallView{ID: c.ID, RequestID: c.RequestID, Peer: c.Peer, Direction: "in", Drill: c.Drill, Reason: c.Reason, Started: c.Started,
+	v := CallView{ID: c.ID, RequestID: c.RequestID, Peer: c.Peer, Direction: "in", Drill: c.Drill, Reason: c.Reason,
+		ReasonCode: c.ReasonCode, ReasonParams: c.ReasonParams, Started: c.Started,
 		AckDue: c.AckDue, Acked: c.Acked, AckedBy: c.AckedBy, Level: c.Level}
 	if c.Outgoing {
 		v.Direction = "out"
@@ -142,7 +148,11 @@ func ViewOf(c store.HotlineCall) CallView {
 // Ring implements request.Hotline: it starts an incoming call for an
 // urgent or emergency request and rings the on-call primary.
 func (s *Service) Ring(ctx context.Context, q store.Queries, c request.Call) error {
-	call := s.newCall(c.Peer, false, c.Exercise, c.Reason+" "+c.Reference+": "+c.Title, c.At)
+	m, p := msgReasonRequest, validation.Params{"priority": string(c.Priority), "type": string(c.Type), "reference": c.Reference, "title": c.Title}
+	if c.Phase != "" {
+		m, p = msgReasonBreach, validation.Params{"phase": c.Phase, "reference": c.Reference, "title": c.Title}
+	}
+	call := s.newCall(c.Peer, false, c.Exercise, m, p, c.At)
 	call.RequestID = c.RequestID
 	if err := q.InsertCall(ctx, call); err != nil {
 		return err
@@ -150,10 +160,19 @@ func (s *Service) Ring(ctx context.Context, q store.Queries, c request.Call) err
 	return s.ring(ctx, q, call, LevelPrimary)
 }
 
-func (s *Service) newCall(peer string, outgoing, drill bool, reason string, at time.Time) store.HotlineCall {
+// Reasons for a call: the console shows them in the officer's language
+// from their codes, notifications and the API in English.
+var (
+	msgReasonRequest  = validation.Define("hotline.reason_request", "{priority} {type} request {reference}: {title}")
+	msgReasonBreach   = validation.Define("hotline.reason_breach", "deadline breach ({phase}) {reference}: {title}")
+	msgReasonDrillOut = validation.Define("hotline.reason_drill_out", "drill by {actor}")
+	msgReasonDrillIn  = validation.Define("hotline.reason_drill_in", "drill from {party} ({by})")
+)
+
+func (s *Service) newCall(peer string, outgoing, drill bool, reason validation.Message, params validation.Params, at time.Time) store.HotlineCall {
 	p := s.policy()
-	return store.HotlineCall{ID: auth.NewID(), Peer: peer, Outgoing: outgoing, Drill: drill, Reason: truncate(reason, 500), Started: at,
-		AckDue: at.Add(p.Acknowledge), NextLevel: at.Add(p.Backup)}
+	return store.HotlineCall{ID: auth.NewID(), Peer: peer, Outgoing: outgoing, Drill: drill, Reason: truncate(validation.Expand(reason.Text, params), 500),
+		ReasonCode: reason.Code, ReasonParams: params, Started: at, AckDue: at.Add(p.Acknowledge), NextLevel: at.Add(p.Backup)}
 }
 
 func (s *Service) policy() Policy {
@@ -192,7 +211,7 @@ func (s *Service) Breach(ctx context.Context, q store.Queries, b request.Breach)
 	}
 	if b.Side == request.Requested && (b.Priority == request.Urgent || b.Priority == request.Emergency) {
 		return s.Ring(ctx, q, request.Call{RequestID: b.RequestID, Reference: b.Reference, Peer: b.Peer, Title: b.Title,
-			Reason: "deadline breach (" + b.Phase + ")", Priority: b.Priority, At: b.At})
+			Phase: b.Phase, Priority: b.Priority, At: b.At})
 	}
 	return nil
 }
@@ -341,7 +360,7 @@ func (s *Service) drill(ctx context.Context, q store.Queries, actor, peer string
 	if _, err := q.GetPeer(ctx, peer); err != nil {
 		return store.HotlineCall{}, fmt.Errorf("peer %s: %w", peer, err)
 	}
-	call := s.newCall(peer, true, true, "drill by "+actor, s.now())
+	call := s.newCall(peer, true, true, msgReasonDrillOut, validation.Params{"actor": actor}, s.now())
 	call.NextLevel = time.Time{} // the peer escalates; we measure
 	if err := q.InsertCall(ctx, call); err != nil {
 		return call, err
@@ -364,7 +383,7 @@ func (s *Service) receiveDrill(ctx context.Context, q store.Queries, d federatio
 	// acknowledgement, transit included, and both sides then hold the same
 	// start and acknowledgement times, so either can recompute the other's
 	// drill figures.
-	call := s.newCall(d.Header.Sender, false, true, "drill from "+d.Header.Sender+" ("+m.By+")", m.At.UTC())
+	call := s.newCall(d.Header.Sender, false, true, msgReasonDrillIn, validation.Params{"party": d.Header.Sender, "by": m.By}, m.At.UTC())
 	call.ID = m.CallID
 	if err := q.InsertCall(ctx, call); errors.Is(err, store.ErrConflict) {
 		return nil

@@ -157,15 +157,20 @@ func (f *fixture) ring(t *testing.T) string {
 	t.Helper()
 	var id string
 	err := f.st.InTx(t.Context(), func(q store.Queries) error {
-		if err := f.h.Ring(t.Context(), q, request.Call{RequestID: "req1", Reference: "US-1", Peer: "US", Title: "child at risk", Reason: "emergency disclosure",
+		if err := f.h.Ring(t.Context(), q, request.Call{RequestID: "req1", Reference: "US-1", Peer: "US", Title: "child at risk", Type: "emergency_disclosure",
 			Priority: request.Emergency, At: f.clk.Now()}); err != nil {
 			return err
 		}
 		l, err := q.ListCalls(t.Context(), store.CallFilter{RequestID: "req1"})
-		if err == nil {
-			id = l[0].ID
+		if err != nil {
+			return err
 		}
-		return err
+		id = l[0].ID
+		if want := "emergency emergency_disclosure request US-1: child at risk"; l[0].Reason != want || l[0].ReasonCode != "hotline.reason_request" ||
+			l[0].ReasonParams["type"] != "emergency_disclosure" {
+			t.Errorf("call reason = %q %q %v, want %q", l[0].Reason, l[0].ReasonCode, l[0].ReasonParams, want)
+		}
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -54,10 +54,13 @@ type Hotline interface {
 
 // Call asks the hotline to ring this node's on-call officer.
 type Call struct {
-	RequestID, Reference, Peer, Title, Reason string
-	Priority                                  Priority
-	Exercise                                  bool
-	At                                        time.Time
+	RequestID, Reference, Peer, Title string
+	Type                              Type
+	Priority                          Priority
+	// Phase is the deadline that passed, when the call is for a breach.
+	Phase    string
+	Exercise bool
+	At       time.Time
 }
 
 // Breach is a deadline that passed.
@@ -490,7 +493,7 @@ func (s *Service) deliver(ctx context.Context, q store.Queries, l *loaded, at ti
 	}
 	if s.Hotline != nil && (l.c.Priority == Urgent || l.c.Priority == Emergency) {
 		return s.Hotline.Ring(ctx, q, Call{RequestID: l.c.ID, Reference: l.c.Reference, Peer: l.c.Requesting, Title: l.c.Title,
-			Reason: string(l.c.Priority) + " " + string(l.c.Type) + " request", Priority: l.c.Priority, Exercise: l.c.Exercise, At: at})
+			Type: l.c.Type, Priority: l.c.Priority, Exercise: l.c.Exercise, At: at})
 	}
 	return nil
 }

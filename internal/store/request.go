@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -176,13 +177,18 @@ type HotlineCall struct {
 	Peer      string
 	Outgoing  bool
 	Drill     bool
-	Reason    string
-	Started   time.Time
-	AckDue    time.Time
-	Acked     time.Time
-	AckedBy   string
-	Level     int
-	NextLevel time.Time
+	// Reason is the call's reason in English; ReasonCode and ReasonParams
+	// are the same as a message code (validation.Define) with its
+	// parameters, for the console to translate.
+	Reason       string
+	ReasonCode   string
+	ReasonParams map[string]string
+	Started      time.Time
+	AckDue       time.Time
+	Acked        time.Time
+	AckedBy      string
+	Level        int
+	NextLevel    time.Time
 }
 
 // CallFilter selects calls.
@@ -434,22 +440,33 @@ func (q queries) ListEscalations(ctx context.Context, requestID string) ([]Escal
 
 // Hotline calls.
 
-const callCols = `id, request_id, peer, outgoing, drill, reason, started, ack_due, acked, acked_by, level, next_level`
+const callCols = `id, request_id, peer, outgoing, drill, reason, started, ack_due, acked, acked_by, level, next_level, reason_code, reason_params`
 
 func scanCall(s scanner) (HotlineCall, error) {
 	var c HotlineCall
 	var outgoing, drill int
 	var started, ackDue, acked, next int64
-	err := s.Scan(&c.ID, &c.RequestID, &c.Peer, &outgoing, &drill, &c.Reason, &started, &ackDue, &acked, &c.AckedBy, &c.Level, &next)
+	var params string
+	err := s.Scan(&c.ID, &c.RequestID, &c.Peer, &outgoing, &drill, &c.Reason, &started, &ackDue, &acked, &c.AckedBy, &c.Level, &next, &c.ReasonCode, &params)
+	if err == nil && params != "{}" {
+		err = json.Unmarshal([]byte(params), &c.ReasonParams)
+	}
 	c.Outgoing, c.Drill = outgoing != 0, drill != 0
 	c.Started, c.AckDue, c.Acked, c.NextLevel = fromMicros(started), fromMicros(ackDue), fromMicros(acked), fromMicros(next)
 	return c, err
 }
 
 func (q queries) InsertCall(ctx context.Context, c HotlineCall) error {
-	_, err := q.exec(ctx, `INSERT INTO hotline_calls (`+callCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	params := []byte("{}")
+	if len(c.ReasonParams) > 0 {
+		var err error
+		if params, err = json.Marshal(c.ReasonParams); err != nil {
+			return err
+		}
+	}
+	_, err := q.exec(ctx, `INSERT INTO hotline_calls (`+callCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.RequestID, c.Peer, boolInt(c.Outgoing), boolInt(c.Drill), c.Reason, micros(c.Started), micros(c.AckDue),
-		micros(c.Acked), c.AckedBy, c.Level, micros(c.NextLevel))
+		micros(c.Acked), c.AckedBy, c.Level, micros(c.NextLevel), c.ReasonCode, string(params))
 	return err
 }
 

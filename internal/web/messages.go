@@ -3,6 +3,7 @@ package web
 import (
 	"strings"
 
+	"github.com/liaison-dev/liaison/internal/hotline"
 	"github.com/liaison-dev/liaison/internal/request"
 	"github.com/liaison-dev/liaison/internal/validation"
 )
@@ -18,6 +19,8 @@ import (
 // hold lists joined by ", ".
 var msgParams = map[string]string{
 	"type":       "type.",
+	"priority":   "priority.",
+	"phase":      "phase.",
 	"types":      "type.",
 	"status":     "status.",
 	"action":     "action.",
@@ -37,6 +40,11 @@ func (v *View) message(fe validation.FieldError) string {
 		return fe.Detail
 	}
 	return validation.Expand(text, v.params(fe.Params))
+}
+
+// callReason is a hotline call's reason in the user's language.
+func (v *View) callReason(c hotline.CallView) string {
+	return v.message(validation.FieldError{Detail: c.Reason, Code: c.ReasonCode, Params: c.ReasonParams})
 }
 
 // params translates the parameters that hold domain values.

@@ -115,6 +115,7 @@ func funcs(v *View) template.FuncMap {
 		"tor":       v.p.TOr,
 		"when":      v.when,
 		"countdown": v.countdown,
+		"reason":    v.callReason,
 		"dur":       v.dur,
 		"csrf": func() template.HTML {
 			return template.HTML(`<input type="hidden" name="` + csrfField + `" value="` + template.HTMLEscapeString(v.CSRF) + `">`)

@@ -180,10 +180,10 @@ func testEscalations(t *testing.T, s *store.SQL) {
 
 func testHotline(t *testing.T, s *store.SQL) {
 	ctx := t.Context()
-	c := store.HotlineCall{ID: "c1", RequestID: "r1", Peer: "CN", Drill: true, Reason: "drill", Started: t0, AckDue: t0.Add(15 * time.Minute),
-		NextLevel: t0.Add(15 * time.Minute)}
+	c := store.HotlineCall{ID: "c1", RequestID: "r1", Peer: "CN", Drill: true, Reason: "drill by w", ReasonCode: "hotline.reason_drill_out",
+		ReasonParams: map[string]string{"actor": "w"}, Started: t0, AckDue: t0.Add(15 * time.Minute), NextLevel: t0.Add(15 * time.Minute)}
 	c2 := c
-	c2.ID, c2.Drill, c2.Started, c2.NextLevel = "c2", false, t0.Add(time.Minute), t0.Add(16*time.Minute)
+	c2.ID, c2.Drill, c2.Started, c2.NextLevel, c2.ReasonCode, c2.ReasonParams = "c2", false, t0.Add(time.Minute), t0.Add(16*time.Minute), "", nil
 	for _, x := range []store.HotlineCall{c, c2} {
 		if err := s.InsertCall(ctx, x); err != nil {
 			t.Fatal(err)
@@ -196,8 +196,12 @@ func testHotline(t *testing.T, s *store.SQL) {
 	if err := s.UpdateCall(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.GetCall(ctx, "c1"); err != nil || !got.Acked.Equal(t0.Add(5*time.Minute)) || got.Level != 1 || !got.Drill {
+	if got, err := s.GetCall(ctx, "c1"); err != nil || !got.Acked.Equal(t0.Add(5*time.Minute)) || got.Level != 1 || !got.Drill ||
+		got.ReasonCode != "hotline.reason_drill_out" || got.ReasonParams["actor"] != "w" {
 		t.Fatalf("GetCall = %+v, %v", got, err)
+	}
+	if got, err := s.GetCall(ctx, "c2"); err != nil || got.ReasonCode != "" || got.ReasonParams != nil {
+		t.Fatalf("a call without a reason code = %+v, %v", got, err)
 	}
 	yes := true
 	if l, _ := s.ListCalls(ctx, store.CallFilter{Open: true}); len(l) != 1 || l[0].ID != "c2" {
