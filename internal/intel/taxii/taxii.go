@@ -43,6 +43,10 @@ const (
 	MaxLimit     = 1000
 )
 
+// MaxMatchValues bounds the values of one match[id] or match[type]
+// filter, so that a filter always fits one SQL statement.
+const MaxMatchValues = 1000
+
 // Server is the TAXII HTTP surface.
 type Server struct {
 	Intel *intel.Service
@@ -289,6 +293,11 @@ func filter(r *http.Request, cid string, defaultVersion string) (store.STIXFilte
 	}
 	f.IDs = split(q.Get("match[id]"))
 	f.Types = split(q.Get("match[type]"))
+	for param, vals := range map[string][]string{"match[id]": f.IDs, "match[type]": f.Types} {
+		if len(vals) > MaxMatchValues {
+			return f, bad(param, "at most %d values", MaxMatchValues)
+		}
+	}
 	versions := split(q.Get("match[version]"))
 	if len(versions) == 0 {
 		versions = []string{defaultVersion}

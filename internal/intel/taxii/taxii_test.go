@@ -15,6 +15,7 @@ import (
 
 	"github.com/liaison-dev/liaison/internal/auth"
 	"github.com/liaison-dev/liaison/internal/intel"
+	"github.com/liaison-dev/liaison/internal/intel/taxii"
 	"github.com/liaison-dev/liaison/internal/node"
 	"github.com/liaison-dev/liaison/internal/store"
 )
@@ -166,6 +167,10 @@ func TestNegotiationAndAuth(t *testing.T) {
 		{"bad added_after", "GET", e.objects() + "?added_after=yesterday", "fbi-analyst", media, "", "", 400},
 		{"bad limit", "GET", e.objects() + "?limit=0", "fbi-analyst", media, "", "", 400},
 		{"bad next", "GET", e.objects() + "?next=%21", "fbi-analyst", media, "", "", 400},
+		{"too many ids", "GET", e.objects() + "?match[id]=" + strings.Repeat("indicator--6770298f-0fd8-471a-ab8c-1c658a46574e,", taxii.MaxMatchValues) + "x--y",
+			"fbi-analyst", media, "", "", 400},
+		{"most ids", "GET", e.objects() + "?match[id]=" + strings.TrimSuffix(strings.Repeat("indicator--6770298f-0fd8-471a-ab8c-1c658a46574e,", taxii.MaxMatchValues), ","),
+			"fbi-analyst", media, "", "", 200},
 		{"malformed envelope", "POST", e.objects(), "fbi-analyst", media, media, `{"objects":[`, 400},
 		{"too large", "POST", e.objects(), "fbi-analyst", media, media, `{"objects":["` + strings.Repeat("x", 2<<20) + `"]}`, 413},
 		{"no such resource", "GET", "/taxii2/liaison/nothing/", "fbi-analyst", media, "", "", 404},
