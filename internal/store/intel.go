@@ -199,21 +199,10 @@ func scanSTIX(r *sql.Rows, collectionID string, withBody bool) (STIXRow, error) 
 	return s, err
 }
 
-// idHash is the 64-bit FNV-1a hash of a STIX id: the key of stix_ids and
-// stix_ids_recent. Different ids may share a hash, so every lookup also
-// compares the id itself.
-func idHash(id string) int64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(id); i++ {
-		h ^= uint64(id[i])
-		h *= 1099511628211
-	}
-	return int64(h)
-}
-
 // byIDHash is the condition on stix_objects that selects the objects of
-// a collection whose id hashes to one of n values, through both id tables.
-// Its arguments come from idHashArgs.
+// a collection whose id hashes (queries.idHasher) to one of n values,
+// through both id tables. Different ids may share a hash, so every lookup
+// also compares the id itself. Its arguments come from idHashArgs.
 func byIDHash(n int) string {
 	in := "?" + strings.Repeat(", ?", n-1)
 	return `date_added IN (SELECT date_added FROM stix_ids WHERE collection = ` + collectionKey + ` AND h IN (` + in + `)
@@ -221,11 +210,11 @@ func byIDHash(n int) string {
 }
 
 // idHashArgs appends byIDHash's arguments for ids to args.
-func idHashArgs(args []any, collectionID string, ids []string) []any {
+func idHashArgs(hash func(string) int64, args []any, collectionID string, ids []string) []any {
 	for range 2 {
 		args = append(args, collectionID)
 		for _, id := range ids {
-			args = append(args, idHash(id))
+			args = append(args, hash(id))
 		}
 	}
 	return args
@@ -281,6 +270,10 @@ func chunked(ctx context.Context, q queries, total, size int, build func(n int) 
 // direction, then keeps the rows whose id is one asked for, ordered by id
 // and version.
 func (q queries) ObjectVersionsIn(ctx context.Context, collectionID string, ids []string) ([]STIXRow, error) {
+	idHash, err := q.idHasher(ctx)
+	if err != nil {
+		return nil, err
+	}
 	want := make(map[string]struct{}, len(ids))
 	hs := make([]int64, 0, len(ids))
 	for _, id := range ids {
@@ -296,7 +289,7 @@ func (q queries) ObjectVersionsIn(ctx context.Context, collectionID string, ids 
 	}
 	var out []STIXRow
 	args := make([]any, 0, 2*min(len(hs), lookupBatch)+3)
-	err := chunked(ctx, q, len(hs), lookupBatch, build, func(st *sql.Stmt, text string, lo, hi int) error {
+	err = chunked(ctx, q, len(hs), lookupBatch, build, func(st *sql.Stmt, text string, lo, hi int) error {
 		args = append(args[:0], collectionID)
 		for range 2 {
 			args = append(args, collectionID)
@@ -404,12 +397,16 @@ func (q queries) insertObjects(ctx context.Context, rows []STIXRow) error {
 	}
 	// The id table's entries in key order, so that each statement moves
 	// through the table in one direction.
-	type idKey struct{ coll, h, added int64 }
-	ks := make([]idKey, len(rows))
-	for i, s := range rows {
-		ks[i] = idKey{keys[s.CollectionID], idHash(s.ID), micros(s.DateAdded)}
+	idHash, err := q.idHasher(ctx)
+	if err != nil {
+		return err
 	}
-	slices.SortFunc(ks, func(a, b idKey) int {
+	type idRow struct{ coll, h, added int64 }
+	ks := make([]idRow, len(rows))
+	for i, s := range rows {
+		ks[i] = idRow{keys[s.CollectionID], idHash(s.ID), micros(s.DateAdded)}
+	}
+	slices.SortFunc(ks, func(a, b idRow) int {
 		if a.coll != b.coll {
 			return cmp.Compare(a.coll, b.coll)
 		}
@@ -439,6 +436,14 @@ func (q queries) insertObjects(ctx context.Context, rows []STIXRow) error {
 // fillObjectIDs indexes the objects stored before the id tables existed
 // (migration 012), in key order.
 func fillObjectIDs(ctx context.Context, tx *sql.Tx, d Dialect) error {
+	key := newIDKey()
+	if _, err := tx.ExecContext(ctx, d.Rebind(`INSERT INTO stix_id_key (k) VALUES (?)`), key); err != nil {
+		return err
+	}
+	idHash, err := hasherFor(key)
+	if err != nil {
+		return err
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT collection, id, date_added FROM stix_objects`)
 	if err != nil {
 		return err
@@ -506,8 +511,12 @@ func (q queries) ClearFirst(ctx context.Context, collectionID, id string) error 
 // clearFlag sets a flag column (latest, earliest) to 0 on every version
 // of id.
 func (q queries) clearFlag(ctx context.Context, col, collectionID, id string) error {
-	args := idHashArgs([]any{collectionID}, collectionID, []string{id})
-	_, err := q.exec(ctx, `UPDATE stix_objects SET `+col+` = 0 WHERE collection = `+collectionKey+` AND `+byIDHash(1)+
+	idHash, err := q.idHasher(ctx)
+	if err != nil {
+		return err
+	}
+	args := idHashArgs(idHash, []any{collectionID}, collectionID, []string{id})
+	_, err = q.exec(ctx, `UPDATE stix_objects SET `+col+` = 0 WHERE collection = `+collectionKey+` AND `+byIDHash(1)+
 		` AND id = ? AND `+col+` = 1`, append(args, id)...)
 	return err
 }
@@ -535,8 +544,12 @@ func (q queries) QueryObjects(ctx context.Context, f STIXFilter) ([]STIXRow, err
 		}
 	}
 	if len(f.IDs) > 0 {
+		idHash, err := q.idHasher(ctx)
+		if err != nil {
+			return nil, err
+		}
 		where = append(where, byIDHash(len(f.IDs)))
-		args = idHashArgs(args, f.CollectionID, f.IDs)
+		args = idHashArgs(idHash, args, f.CollectionID, f.IDs)
 	}
 	in("id", f.IDs)
 	in("type", f.Types)
@@ -606,6 +619,10 @@ func (q queries) deleteObject(ctx context.Context, collectionID, id string, vers
 		added[i] = micros(r.DateAdded)
 	}
 	list := "?" + strings.Repeat(", ?", len(gone)-1)
+	idHash, err := q.idHasher(ctx)
+	if err != nil {
+		return 0, err
+	}
 	h := idHash(id)
 	for _, del := range []struct {
 		sql  string

@@ -131,7 +131,7 @@ func (c *preparedCache) close() error {
 // the pools are closed.
 func NewSQL(write, read *sql.DB, d Dialect, closers ...func() error) *SQL {
 	s := &SQL{write: write, read: read, closers: closers}
-	s.queries = queries{r: read, w: write, d: d, atomic: s.inTx}
+	s.queries = queries{r: read, w: write, d: d, atomic: s.inTx, ids: &idKey{}}
 	if d.PrepareStatements {
 		s.wc = newPreparedCache(write)
 		s.rc = s.wc
@@ -192,7 +192,7 @@ func (s *SQL) inTx(ctx context.Context, fn func(q queries) error) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	q := queries{r: tx, w: tx, d: s.d, tx: tx, wc: s.wc, rc: s.wc}
+	q := queries{r: tx, w: tx, d: s.d, tx: tx, wc: s.wc, rc: s.wc, ids: s.ids}
 	q.atomic = func(_ context.Context, fn func(queries) error) error { return fn(q) }
 	if err = fn(q); err != nil {
 		return err
@@ -217,6 +217,9 @@ type queries struct {
 	// committed, outside a transaction, runs after each statement that
 	// wrote (see SQL.OnCommit).
 	committed func()
+	// ids is the key of the STIX id hash, shared by every queries of a
+	// store.
+	ids *idKey
 }
 
 // prepared returns query prepared for the pool of c, bound to the

@@ -2,6 +2,11 @@
 -- the id (see the SQLite migration of the same number for why). The unique
 -- index on (collection, id, version) stays here: PostgreSQL takes several
 -- writers at once, and it keeps two of them from storing the same version.
+
+-- The key of the id hash (SipHash-2-4), made for each database by the
+-- store when this migration runs, so that nobody can choose ids that
+-- share a hash.
+CREATE TABLE stix_id_key (k BYTEA NOT NULL);
 CREATE TABLE stix_ids (
 	collection BIGINT NOT NULL,
 	h          BIGINT NOT NULL,
