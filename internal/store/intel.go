@@ -202,22 +202,54 @@ func scanSTIX(r *sql.Rows, collectionID string, withBody bool) (STIXRow, error) 
 // byIDHash is the condition on stix_objects that selects the objects of
 // a collection whose id hashes (queries.idHasher) to one of n values,
 // through both id tables. Different ids may share a hash, so every lookup
-// also compares the id itself. Its arguments come from idHashArgs.
+// also compares the id itself. Its arguments come from hashArgs.
 func byIDHash(n int) string {
 	in := "?" + strings.Repeat(", ?", n-1)
 	return `date_added IN (SELECT date_added FROM stix_ids WHERE collection = ` + collectionKey + ` AND h IN (` + in + `)
 		UNION ALL SELECT date_added FROM stix_ids_recent WHERE collection = ` + collectionKey + ` AND h IN (` + in + `))`
 }
 
-// idHashArgs appends byIDHash's arguments for ids to args.
-func idHashArgs(hash func(string) int64, args []any, collectionID string, ids []string) []any {
+// hashArgs appends byIDHash's arguments for the id hashes hs to args.
+func hashArgs(args []any, collectionID string, hs []int64) []any {
 	for range 2 {
 		args = append(args, collectionID)
-		for _, id := range ids {
-			args = append(args, hash(id))
+		for _, h := range hs {
+			args = append(args, h)
 		}
 	}
 	return args
+}
+
+// idHashes returns the hashes of ids, in the same order.
+func (q queries) idHashes(ctx context.Context, ids []string) ([]int64, error) {
+	hash, err := q.idHasher(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hs := make([]int64, len(ids))
+	for i, id := range ids {
+		hs[i] = hash(id)
+	}
+	return hs, nil
+}
+
+// idRow is an entry of the id tables.
+type idRow struct{ coll, h, added int64 }
+
+func (a idRow) compare(b idRow) int {
+	if c := cmp.Compare(a.coll, b.coll); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.h, b.h); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.added, b.added)
+}
+
+// valuesSQL is a multi-row INSERT of n rows of per values each.
+func valuesSQL(verb, table string, per, n int) string {
+	row := "(?" + strings.Repeat(", ?", per-1) + ")"
+	return verb + ` INTO ` + table + ` VALUES ` + row + strings.Repeat(", "+row, n-1)
 }
 
 // objectIDMerge is how many ids stix_ids_recent holds before
@@ -270,33 +302,23 @@ func chunked(ctx context.Context, q queries, total, size int, build func(n int) 
 // direction, then keeps the rows whose id is one asked for, ordered by id
 // and version.
 func (q queries) ObjectVersionsIn(ctx context.Context, collectionID string, ids []string) ([]STIXRow, error) {
-	idHash, err := q.idHasher(ctx)
+	hs, err := q.idHashes(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	want := make(map[string]struct{}, len(ids))
-	hs := make([]int64, 0, len(ids))
-	for _, id := range ids {
-		if _, ok := want[id]; !ok {
-			want[id] = struct{}{}
-			hs = append(hs, idHash(id))
-		}
-	}
 	slices.Sort(hs)
 	hs = slices.Compact(hs)
+	want := make(map[string]struct{}, len(ids))
+	for _, id := range ids {
+		want[id] = struct{}{}
+	}
 	build := func(n int) string {
 		return `SELECT ` + stixCols + ` FROM stix_objects WHERE collection = ` + collectionKey + ` AND ` + byIDHash(n)
 	}
 	var out []STIXRow
 	args := make([]any, 0, 2*min(len(hs), lookupBatch)+3)
 	err = chunked(ctx, q, len(hs), lookupBatch, build, func(st *sql.Stmt, text string, lo, hi int) error {
-		args = append(args[:0], collectionID)
-		for range 2 {
-			args = append(args, collectionID)
-			for _, h := range hs[lo:hi] {
-				args = append(args, h)
-			}
-		}
+		args = hashArgs(append(args[:0], collectionID), collectionID, hs[lo:hi])
 		var rows *sql.Rows
 		var err error
 		if st != nil {
@@ -360,20 +382,8 @@ func (q queries) insertObjects(ctx context.Context, rows []STIXRow) error {
 		}
 		keys[r.CollectionID] = k
 	}
-	verb := q.insertVerb()
 	values := func(table string, per int) func(n int) string {
-		row := "(?" + strings.Repeat(", ?", per-1) + ")"
-		return func(n int) string {
-			var b strings.Builder
-			b.WriteString(verb + ` INTO ` + table + ` VALUES `)
-			for i := range n {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString(row)
-			}
-			return b.String()
-		}
+		return func(n int) string { return valuesSQL(q.insertVerb(), table, per, n) }
 	}
 	run := func(st *sql.Stmt, text string, args []any) error {
 		if st != nil {
@@ -397,21 +407,15 @@ func (q queries) insertObjects(ctx context.Context, rows []STIXRow) error {
 	}
 	// The id table's entries in key order, so that each statement moves
 	// through the table in one direction.
-	idHash, err := q.idHasher(ctx)
+	hash, err := q.idHasher(ctx)
 	if err != nil {
 		return err
 	}
-	type idRow struct{ coll, h, added int64 }
 	ks := make([]idRow, len(rows))
 	for i, s := range rows {
-		ks[i] = idRow{keys[s.CollectionID], idHash(s.ID), micros(s.DateAdded)}
+		ks[i] = idRow{keys[s.CollectionID], hash(s.ID), micros(s.DateAdded)}
 	}
-	slices.SortFunc(ks, func(a, b idRow) int {
-		if a.coll != b.coll {
-			return cmp.Compare(a.coll, b.coll)
-		}
-		return cmp.Compare(a.h, b.h)
-	})
+	slices.SortFunc(ks, idRow.compare)
 	args = args[:0]
 	err = chunked(ctx, q, len(ks), idBatch, values(`stix_ids_recent (collection, h, date_added)`, 3), func(st *sql.Stmt, text string, lo, hi int) error {
 		args = args[:0]
@@ -440,7 +444,7 @@ func fillObjectIDs(ctx context.Context, tx *sql.Tx, d Dialect) error {
 	if _, err := tx.ExecContext(ctx, d.Rebind(`INSERT INTO stix_id_key (k) VALUES (?)`), key); err != nil {
 		return err
 	}
-	idHash, err := hasherFor(key)
+	hash, err := hasherFor(key)
 	if err != nil {
 		return err
 	}
@@ -448,37 +452,29 @@ func fillObjectIDs(ctx context.Context, tx *sql.Tx, d Dialect) error {
 	if err != nil {
 		return err
 	}
-	var ks [][3]int64
+	var ks []idRow
 	for rows.Next() {
-		var k [3]int64
+		var k idRow
 		var id string
-		if err := rows.Scan(&k[0], &id, &k[2]); err != nil {
+		if err := rows.Scan(&k.coll, &id, &k.added); err != nil {
 			rows.Close()
 			return err
 		}
-		k[1] = idHash(id)
+		k.h = hash(id)
 		ks = append(ks, k)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	slices.SortFunc(ks, func(a, b [3]int64) int {
-		for i := range a {
-			if c := cmp.Compare(a[i], b[i]); c != 0 {
-				return c
-			}
-		}
-		return 0
-	})
+	slices.SortFunc(ks, idRow.compare)
 	for lo := 0; lo < len(ks); lo += idBatch {
 		chunk := ks[lo:min(len(ks), lo+idBatch)]
 		args := make([]any, 0, 3*len(chunk))
 		for _, k := range chunk {
-			args = append(args, k[0], k[1], k[2])
+			args = append(args, k.coll, k.h, k.added)
 		}
-		q := `INSERT INTO stix_ids (collection, h, date_added) VALUES (?, ?, ?)` + strings.Repeat(", (?, ?, ?)", len(chunk)-1)
-		if _, err := tx.ExecContext(ctx, d.Rebind(q), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, d.Rebind(valuesSQL("INSERT", "stix_ids (collection, h, date_added)", 3, len(chunk))), args...); err != nil {
 			return err
 		}
 	}
@@ -511,11 +507,11 @@ func (q queries) ClearFirst(ctx context.Context, collectionID, id string) error 
 // clearFlag sets a flag column (latest, earliest) to 0 on every version
 // of id.
 func (q queries) clearFlag(ctx context.Context, col, collectionID, id string) error {
-	idHash, err := q.idHasher(ctx)
+	hs, err := q.idHashes(ctx, []string{id})
 	if err != nil {
 		return err
 	}
-	args := idHashArgs(idHash, []any{collectionID}, collectionID, []string{id})
+	args := hashArgs([]any{collectionID}, collectionID, hs)
 	_, err = q.exec(ctx, `UPDATE stix_objects SET `+col+` = 0 WHERE collection = `+collectionKey+` AND `+byIDHash(1)+
 		` AND id = ? AND `+col+` = 1`, append(args, id)...)
 	return err
@@ -544,12 +540,12 @@ func (q queries) QueryObjects(ctx context.Context, f STIXFilter) ([]STIXRow, err
 		}
 	}
 	if len(f.IDs) > 0 {
-		idHash, err := q.idHasher(ctx)
+		hs, err := q.idHashes(ctx, f.IDs)
 		if err != nil {
 			return nil, err
 		}
-		where = append(where, byIDHash(len(f.IDs)))
-		args = idHashArgs(idHash, args, f.CollectionID, f.IDs)
+		where = append(where, byIDHash(len(hs)))
+		args = hashArgs(args, f.CollectionID, hs)
 	}
 	in("id", f.IDs)
 	in("type", f.Types)
@@ -619,20 +615,17 @@ func (q queries) deleteObject(ctx context.Context, collectionID, id string, vers
 		added[i] = micros(r.DateAdded)
 	}
 	list := "?" + strings.Repeat(", ?", len(gone)-1)
-	idHash, err := q.idHasher(ctx)
+	if _, err := q.exec(ctx, `DELETE FROM stix_objects WHERE collection = `+collectionKey+` AND date_added IN (`+list+`)`,
+		append([]any{collectionID}, added...)...); err != nil {
+		return 0, err
+	}
+	hs, err := q.idHashes(ctx, []string{id})
 	if err != nil {
 		return 0, err
 	}
-	h := idHash(id)
-	for _, del := range []struct {
-		sql  string
-		args []any
-	}{
-		{`DELETE FROM stix_objects WHERE collection = ` + collectionKey + ` AND date_added IN (` + list + `)`, append([]any{collectionID}, added...)},
-		{`DELETE FROM stix_ids WHERE collection = ` + collectionKey + ` AND h = ? AND date_added IN (` + list + `)`, append([]any{collectionID, h}, added...)},
-		{`DELETE FROM stix_ids_recent WHERE collection = ` + collectionKey + ` AND h = ? AND date_added IN (` + list + `)`, append([]any{collectionID, h}, added...)},
-	} {
-		if _, err := q.exec(ctx, del.sql, del.args...); err != nil {
+	for _, table := range []string{"stix_ids", "stix_ids_recent"} {
+		if _, err := q.exec(ctx, `DELETE FROM `+table+` WHERE collection = `+collectionKey+` AND h = ? AND date_added IN (`+list+`)`,
+			append([]any{collectionID, hs[0]}, added...)...); err != nil {
 			return 0, err
 		}
 	}

@@ -63,9 +63,8 @@ func sipHash24(k0, k1 uint64, m string) uint64 {
 
 // idKey is the database's key for hashing STIX ids, read on first use.
 type idKey struct {
-	mu     sync.Mutex
-	loaded bool
-	k0, k1 uint64
+	mu   sync.Mutex
+	hash func(id string) int64
 }
 
 // newIDKey makes a key for a new database (migration 012).
@@ -89,16 +88,16 @@ func (q queries) idHasher(ctx context.Context) (func(id string) int64, error) {
 	k := q.ids
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if !k.loaded {
+	if k.hash == nil {
 		var b []byte
 		if err := q.row(ctx, `SELECT k FROM stix_id_key`).Scan(&b); err != nil {
 			return nil, fmt.Errorf("store: the STIX id key: %w", q.mapErr(err))
 		}
-		if len(b) != 16 {
-			return nil, fmt.Errorf("store: the STIX id key is %d bytes, not 16", len(b))
+		h, err := hasherFor(b)
+		if err != nil {
+			return nil, err
 		}
-		k.k0, k.k1, k.loaded = binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:]), true
+		k.hash = h
 	}
-	k0, k1 := k.k0, k.k1
-	return func(id string) int64 { return int64(sipHash24(k0, k1, id)) }, nil
+	return k.hash, nil
 }
